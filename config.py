@@ -1,0 +1,172 @@
+"""Settings for the bot: read once, from the environment and an optional `.env` file.
+
+This is the only module that reads `os.environ` (DESIGN.md section 2). Everything else receives a frozen
+`Settings`, so tests build one from a plain mapping and never touch the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from dotenv import dotenv_values
+
+# Environment name -> the attribute the Bot Framework SDK's configuration object reads (getattr(config, NAME)).
+# Passed through unchanged; an unset one must stay absent, because any truthy endpoint switches the SDK to its
+# parameterized authentication.
+SDK_PASSTHROUGH: dict[str, str] = {
+    "OAuthUrl": "OAUTH_URL",
+    "ToBotFromChannelOpenIdMetadataUrl": "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+    "ToBotFromChannelTokenIssuer": "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER",
+    "ToBotFromEmulatorOpenIdMetadataUrl": "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+    "ToChannelFromBotLoginUrl": "TO_CHANNEL_FROM_BOT_LOGIN_URL",
+    "ToChannelFromBotOAuthScope": "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE",
+    "CallerId": "CALLER_ID",
+    "ChannelService": "CHANNEL_SERVICE",
+    "ValidateAuthority": "VALIDATE_AUTHORITY",
+}
+
+APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant", "userassignedmsi": "UserAssignedMSI"}
+STORAGES = ("memory", "blob")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
+
+
+class ConfigError(ValueError):
+    """A wrong or incomplete configuration; the message is one line that names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with. Build it with `Settings.from_env`."""
+
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    connection_name: str = "GraphConnection"
+    sdk_overrides: Mapping[str, str] = field(default_factory=dict)
+    graph_endpoint: str = DEFAULT_GRAPH_ENDPOINT
+    bot_domain: str = ""
+    allowed_tenant_ids: tuple[str, ...] = ()
+    bot_storage: str = "memory"
+    blob_connection_string: str = field(default="", repr=False)
+    blob_container: str = ""
+    host: str = "0.0.0.0"
+    port: int = 3978
+    log_level: str = "INFO"
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: local mode (DESIGN.md section 6), unauthenticated and bound to loopback only."""
+        return not self.app_id
+
+    @property
+    def listen_host(self) -> str:
+        """Local mode never listens beyond this machine, whatever HOST says."""
+        return "127.0.0.1" if self.local_mode else self.host
+
+    def sdk_config(self) -> SimpleNamespace:
+        """The attribute object botbuilder's ConfigurationBotFrameworkAuthentication reads.
+
+        Only the passthrough settings that were given are set, so an unset endpoint stays absent.
+        """
+        config = SimpleNamespace(
+            APP_ID=self.app_id,
+            APP_PASSWORD=self.app_password,
+            APP_TYPE=self.app_type,
+            APP_TENANTID=self.app_tenant_id,
+            PORT=self.port,
+        )
+        for name, value in self.sdk_overrides.items():
+            setattr(config, name, _sdk_value(name, value))
+        return config
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env") -> Settings:
+        """Read the settings; `environ` wins over the `.env` file. Raises ConfigError naming the bad setting."""
+        values: dict[str, str] = {}
+        if dotenv_path is not None and Path(dotenv_path).is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        """Validate and build from a plain name -> value mapping."""
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        app_id = get("MicrosoftAppId")
+        app_password = get("MicrosoftAppPassword")
+        tenant_id = get("MicrosoftAppTenantId")
+        raw_type = get("MicrosoftAppType", "MultiTenant") or "MultiTenant"
+        app_type = APP_TYPES.get(raw_type.lower())
+        if app_type is None:
+            raise ConfigError(f"MicrosoftAppType must be SingleTenant, MultiTenant or UserAssignedMSI, not {raw_type!r}")
+        if not app_id:
+            partly = [n for n in ("MicrosoftAppPassword", "MicrosoftAppTenantId") if get(n)]
+            if partly:
+                raise ConfigError(
+                    f"{partly[0]} is set but MicrosoftAppId is empty: set both for Azure, or neither for local mode"
+                )
+        else:
+            if app_type in ("SingleTenant", "UserAssignedMSI") and not tenant_id:
+                raise ConfigError(f"MicrosoftAppTenantId is required when MicrosoftAppType is {app_type}")
+            if app_type != "UserAssignedMSI" and not app_password:
+                raise ConfigError(f"MicrosoftAppPassword is required when MicrosoftAppType is {app_type}")
+
+        connection_name = get("ConnectionName", "GraphConnection") or "GraphConnection"
+        overrides = {sdk: get(env_name) for env_name, sdk in SDK_PASSTHROUGH.items() if get(env_name)}
+        if "VALIDATE_AUTHORITY" in overrides and overrides["VALIDATE_AUTHORITY"].lower() not in ("true", "false"):
+            raise ConfigError("ValidateAuthority must be true or false")
+        graph_endpoint = (get("GraphEndpoint") or DEFAULT_GRAPH_ENDPOINT).rstrip("/")
+        if not graph_endpoint.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError("GraphEndpoint must be an https URL (http only for 127.0.0.1)")
+
+        storage = (get("BotStorage", "memory") or "memory").lower()
+        if storage not in STORAGES:
+            raise ConfigError(f"BotStorage must be memory or blob, not {storage!r}")
+        blob_cs, blob_container = get("BlobConnectionString"), get("BlobContainer")
+        if storage == "blob" and not blob_cs:
+            raise ConfigError("BlobConnectionString is required when BotStorage is blob")
+        if storage == "blob" and not blob_container:
+            raise ConfigError("BlobContainer is required when BotStorage is blob")
+
+        raw_port = get("PORT", "3978") or "3978"
+        if not raw_port.isdigit() or not 0 <= int(raw_port) <= 65535:
+            raise ConfigError(f"PORT must be a number from 0 to 65535, not {raw_port!r}")
+        log_level = (get("LOG_LEVEL", "INFO") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+
+        tenants = tuple(t.strip().lower() for t in get("AllowedTenantIds").split(",") if t.strip())
+        return cls(
+            app_id=app_id,
+            app_password=app_password,
+            app_type=app_type,
+            app_tenant_id=tenant_id,
+            connection_name=connection_name,
+            sdk_overrides=overrides,
+            graph_endpoint=graph_endpoint,
+            bot_domain=get("BotDomain"),
+            allowed_tenant_ids=tenants,
+            bot_storage=storage,
+            blob_connection_string=blob_cs,
+            blob_container=blob_container,
+            host=get("HOST", "0.0.0.0") or "0.0.0.0",
+            port=int(raw_port),
+            log_level=log_level,
+        )
+
+
+def _sdk_value(name: str, value: str) -> Any:
+    """The SDK expects a bool for VALIDATE_AUTHORITY and strings for everything else."""
+    if name == "VALIDATE_AUTHORITY":
+        return value.lower() == "true"
+    return value
