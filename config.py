@@ -108,7 +108,8 @@ class Settings:
         raw_type = get("MicrosoftAppType", "MultiTenant") or "MultiTenant"
         app_type = APP_TYPES.get(raw_type.lower())
         if app_type is None:
-            raise ConfigError(f"MicrosoftAppType must be SingleTenant, MultiTenant or UserAssignedMSI, not {raw_type!r}")
+            allowed = "SingleTenant, MultiTenant or UserAssignedMSI"
+            raise ConfigError(f"MicrosoftAppType must be {allowed}, not {raw_type!r}")
         if not app_id:
             partly = [n for n in ("MicrosoftAppPassword", "MicrosoftAppTenantId") if get(n)]
             if partly:

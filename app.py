@@ -1,0 +1,116 @@
+"""The bot's web service: `create_app(settings)` builds everything; `python app.py` runs it.
+
+Nothing happens at import time. Production (Azure App Service, Linux, Python 3.11): startup command
+`python app.py`, with the settings of README.md in the App Service's application settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+
+from bot.adapter import LinkBotAdapter
+from bot.credentials import CachingCredentialsFactory
+from bot.errors import make_on_turn_error
+from bot.handler import LinkBot
+from bot.logsafe import configure_logging
+from bot.sdk_fixes import install_fast_msrest_retry_policy
+from bot.state import BotStates, create_storage
+from config import ConfigError, Settings
+
+log = logging.getLogger("app")
+
+SETTINGS = web.AppKey("settings", Settings)
+ADAPTER = web.AppKey("adapter", LinkBotAdapter)
+BOT = web.AppKey("bot", LinkBot)
+HTTP = web.AppKey("http", ClientSession)
+CREDENTIALS = web.AppKey("credentials", CachingCredentialsFactory)
+MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; anything bigger gets 413
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the aiohttp application: adapter, bot, state, routes and the one shared HTTP session."""
+    install_fast_msrest_retry_policy()
+    sdk_config = settings.sdk_config()
+    credentials = CachingCredentialsFactory(sdk_config)
+    auth = ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials)
+    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode)
+    states = BotStates(create_storage(settings))
+    bot = LinkBot(states)
+    adapter.on_turn_error = make_on_turn_error(states.conversation.delete)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[ADAPTER] = adapter
+    app[BOT] = bot
+    app[CREDENTIALS] = credentials
+    app.cleanup_ctx.append(_http_session)
+    app.on_startup.append(_warm_up)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    return await app[ADAPTER].process(request, app[BOT])
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "local": request.app[SETTINGS].local_mode})
+
+
+async def _http_session(app: web.Application) -> AsyncIterator[None]:
+    """One aiohttp session per process for Graph and everything else we call ourselves."""
+    session = ClientSession(
+        connector=TCPConnector(limit=100, ttl_dns_cache=300),
+        timeout=ClientTimeout(total=30, connect=5),
+    )
+    app[HTTP] = session
+    yield
+    await session.close()
+
+
+async def _warm_up(app: web.Application) -> None:
+    """Fetch the bot's own Entra token before the first turn, off the event loop. A failure is not fatal:
+    the first turn tries again."""
+    settings = app[SETTINGS]
+    if settings.local_mode:
+        return
+    scope = settings.sdk_overrides.get("TO_CHANNEL_FROM_BOT_OAUTH_SCOPE", "https://api.botframework.com")
+    login = settings.sdk_overrides.get("TO_CHANNEL_FROM_BOT_LOGIN_URL", "")
+    try:
+        await asyncio.wait_for(app[CREDENTIALS].warm_up(scope, login), timeout=15)
+    except Exception as exc:
+        log.warning("could not fetch the bot's token at start (%s); will retry on the first turn", type(exc).__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the service on HOST:PORT (127.0.0.1 only in local mode)."""
+    try:
+        settings = Settings.from_env()
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, secrets=[settings.app_password, settings.blob_connection_string])
+    host = settings.listen_host
+    if settings.local_mode:
+        print(
+            f"LOCAL MODE: no MicrosoftAppId, unauthenticated, listening on http://{host}:{settings.port}/api/messages "
+            "(this machine only)",
+            flush=True,
+        )
+    else:
+        log.info("listening on %s:%d", host, settings.port)
+    web.run_app(app, host=host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

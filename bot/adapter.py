@@ -1,0 +1,80 @@
+"""The CloudAdapter the bot runs on, with the inbound and outbound SDK fixes applied in one place.
+
+`process` replaces CloudAdapter.process: it parses the request strictly (415/400 for what is not an activity),
+turns every failed inbound authentication into 401 (defect 7.8: the SDK answers 500 for a missing, expired or
+wrongly signed token), serialises an invoke body once (defect 7.1), and in local mode ignores inbound
+authentication but only talks to a loopback service URL. `send_activities` retries replies (defect 7.6).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from aiohttp import web
+from botbuilder.core import Bot, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ResourceResponse
+from botframework.connector.auth import BotFrameworkAuthentication
+
+from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
+
+log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class LinkBotAdapter(CloudAdapter):
+    """CloudAdapter with strict request handling, 401 for bad tokens and retried replies."""
+
+    def __init__(self, auth: BotFrameworkAuthentication, *, local_mode: bool) -> None:
+        super().__init__(auth)
+        self.local_mode = local_mode
+
+    async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:
+        if request.method != "POST":
+            return web.Response(status=405)
+        if request.content_type != "application/json":
+            return web.Response(status=415, text="Expected application/json")
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+        except Exception:  # malformed JSON or a body msrest cannot map onto an Activity
+            activity = None
+        if activity is None or not activity.type or not activity.service_url:
+            return web.Response(status=400, text="Expected a Bot Framework activity")
+
+        if self.local_mode:
+            # Local mode is unauthenticated by design; it must never be steered to talk beyond this machine.
+            if urlsplit(activity.service_url).hostname not in LOOPBACK_HOSTS:
+                return web.Response(status=400, text="Local mode only answers a loopback serviceUrl")
+            auth_header = ""
+        else:
+            auth_header = request.headers.get("Authorization", "")
+            if not auth_header:
+                return web.Response(status=401)
+        try:
+            auth_result = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except requests.RequestException as exc:
+            log.error("inbound token check could not reach the OpenID metadata: %s", type(exc).__name__)
+            return web.Response(status=503)
+        except Exception as exc:  # every flavour of bad token: expired, unknown key, wrong audience, ...
+            log.info("rejected inbound request: %s", type(exc).__name__)
+            return web.Response(status=401)
+
+        invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)
+        if invoke_response is None:
+            return web.Response(status=201)
+        if invoke_response.body is None:
+            return web.Response(status=invoke_response.status)
+        return web.json_response(serialise_invoke_body_once(invoke_response.body), status=invoke_response.status)
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        """One activity at a time, each retried on the statuses Teams asks bots to retry."""
+        responses: list[ResourceResponse] = []
+        for activity in activities:
+            sent = await send_with_retry(super().send_activities, context, [activity])
+            responses.extend(sent)
+        return responses

@@ -1,0 +1,74 @@
+"""Logging: one line per event, and nothing secret or personal in any line.
+
+The filter sits on the root handler, so it also covers botbuilder, msrest, MSAL and aiohttp records. It redacts
+bearer tokens, JWT-shaped strings, email addresses, phone numbers and the configured secrets, and escapes control
+characters so text from an activity cannot forge or split log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w.:/-])\+?\d(?:[ ().-]{0,2}\d){8,14}(?![\w.-])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{ord(char):02x}")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Text with secrets, tokens and personal data replaced, and control characters escaped."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[secret]")
+    text = _BEARER.sub("Bearer [token]", text)
+    text = _JWT.sub("[jwt]", text)
+    text = _EMAIL.sub("[email]", text)
+    text = _PHONE.sub("[phone]", text)
+    return _CONTROL.sub(_escape, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message, traceback folded in, through `redact` before any handler formats it."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            message = f"{message} | {record.exc_text}"  # the traceback joins the event's one line
+        record.msg = redact(message, self.secrets)
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> logging.Handler:
+    """Install one stderr handler on the root logger with the redacting filter; returns the handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_link_bot", False)]:
+        root.removeHandler(old)
+    handler._link_bot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # The SDK's HTTP stack logs request details at DEBUG; keep it quiet unless asked.
+    for noisy in ("msrest", "urllib3", "msal", "azure"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    return handler
