@@ -1,0 +1,105 @@
+"""Forms: the client-details card in chat and the messaging-extension task-module form.
+
+Both re-render with the values that were valid and a red reason under each field that was not, so the user fixes
+one thing instead of retyping everything. Validation itself lives in ``dialogs.client_details``; ``errors`` maps
+its field names (``name``, ``email``, ``phone``, plus ``meeting`` on the task form) to reasons from ``strings``.
+"""
+
+from collections.abc import Mapping
+
+from . import actions, strings
+from .elements import Card, Element, adaptive_card, error_text, submit, text, text_input
+
+NAME_MAX_LENGTH = 100
+
+
+def _field(element: Element, error: str | None) -> list[Element]:
+    """An input followed by its error, if any, so the reason sits right under the field it is about."""
+    return [element, error_text(error)] if error else [element]
+
+
+def _client_fields(name: str, email: str, phone: str, errors: Mapping[str, str]) -> list[Element]:
+    fields = [
+        (
+            text_input(
+                actions.INPUT_CLIENT_NAME,
+                label=strings.LABEL_NAME,
+                value=name,
+                placeholder=strings.PLACEHOLDER_NAME,
+                max_length=NAME_MAX_LENGTH,
+            ),
+            errors.get(actions.FIELD_NAME),
+        ),
+        (
+            text_input(
+                actions.INPUT_CLIENT_EMAIL,
+                label=strings.LABEL_EMAIL,
+                value=email,
+                placeholder=strings.PLACEHOLDER_EMAIL,
+                style="email",
+            ),
+            errors.get(actions.FIELD_EMAIL),
+        ),
+        (
+            text_input(
+                actions.INPUT_CLIENT_PHONE,
+                label=strings.LABEL_PHONE,
+                value=phone,
+                placeholder=strings.PLACEHOLDER_PHONE,
+                style="tel",
+            ),
+            errors.get(actions.FIELD_PHONE),
+        ),
+    ]
+    return [element for field, error in fields for element in _field(field, error)]
+
+
+def client_form_card(
+    *,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    errors: Mapping[str, str] | None = None,
+    meeting_subject: str | None = None,
+) -> Card:
+    """One optional form for the client's name, email and mobile number, with Continue and Skip."""
+    body: list[Element] = [text(strings.ASK_CLIENT_DETAILS, weight="bolder")]
+    if meeting_subject:
+        body.append(text(strings.client_details_for(meeting_subject), subtle=True, spacing="none"))
+    body.extend(_client_fields(name, email, phone, errors or {}))
+    body.append(text(strings.SKIP_HINT, subtle=True, size="small"))
+    buttons = [
+        submit(strings.BUTTON_CONTINUE, actions.CLIENT_DETAILS, primary=True),
+        submit(strings.BUTTON_SKIP, actions.SKIP, inputs=False),
+    ]
+    return adaptive_card(body, buttons)
+
+
+def task_form_card(
+    *,
+    meeting_ref: str = "",
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    errors: Mapping[str, str] | None = None,
+    in_meeting: bool = False,
+) -> Card:
+    """The messaging-extension form: meeting (prefilled with "this meeting" inside a meeting) and client details."""
+    errs = errors or {}
+    ref = meeting_ref or (strings.THIS_MEETING if in_meeting else "")
+    body: list[Element] = [text(strings.TASK_INTRO)]
+    body.extend(
+        _field(
+            text_input(
+                actions.INPUT_MEETING_REF,
+                label=strings.LABEL_MEETING,
+                value=ref,
+                placeholder=strings.PLACEHOLDER_MEETING,
+            ),
+            errs.get(actions.FIELD_MEETING),
+        )
+    )
+    body.extend(_client_fields(name, email, phone, errs))
+    body.append(text(strings.OPTIONAL_HINT, subtle=True, size="small"))
+    get = submit(strings.BUTTON_GET_CLIENT_LINK, actions.SUBMIT_TASK, primary=True)
+    return adaptive_card(body, [get], full_width=False)

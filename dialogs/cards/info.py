@@ -1,0 +1,57 @@
+"""Cards that explain rather than ask: welcome, help, private sign-in, and errors.
+
+Buttons are plain ``Action.Submit`` with ``data: {"action": ...}`` rather than Teams ``messageBack`` (which would
+post "get link" as if typed). Every card then routes the same way (by ``data["action"]``), the bot has one code path
+for button presses, and the cards behave the same in Teams, the Agents Playground and the Emulator, which ignore the
+``msteams`` action extensions. The cost is that the chat shows no echoed "get link" line, which nobody needs.
+"""
+
+from . import actions, strings
+from .elements import Card, action_set, adaptive_card, container, fact_set, heading, submit, text
+
+
+def welcome_card() -> Card:
+    """Shown once, when the app is installed: what the bot does and how to start."""
+    body = [
+        heading(strings.WELCOME_TITLE),
+        text(strings.WELCOME_WHAT),
+        text(strings.WELCOME_HOW),
+        text(strings.WELCOME_PRIVACY, subtle=True, size="small"),
+    ]
+    buttons = [
+        submit(strings.BUTTON_GET_LINK, actions.GET_LINK, primary=True),
+        submit(strings.BUTTON_HELP, actions.HELP),
+    ]
+    return adaptive_card(body, buttons)
+
+
+def help_card() -> Card:
+    """The commands and every accepted way of naming a meeting, with the one that does not work."""
+    body = [
+        heading(strings.HELP_TITLE),
+        text(strings.WELCOME_WHAT),
+        text(strings.HELP_COMMANDS_HEADING, weight="bolder", spacing="medium"),
+        fact_set(strings.HELP_COMMANDS),
+        text(strings.HELP_MEETING_HEADING, weight="bolder", spacing="medium"),
+        text("\r".join(f"- {form}" for form in strings.HELP_MEETING_FORMS)),
+        container([text(strings.HELP_CHAT_ID_TIP, size="small")], style="warning", spacing="medium"),
+    ]
+    return adaptive_card(body, [submit(strings.BUTTON_GET_LINK, actions.GET_LINK, primary=True)])
+
+
+def signin_help_card() -> Card:
+    """Shown in group and meeting chats, where signing in happens in the private chat with the bot."""
+    body = [
+        heading(strings.SIGN_IN_PRIVATE_TITLE),
+        text(strings.SIGN_IN_PRIVATE),
+        text(strings.SIGN_IN_PRIVATE_NEXT, subtle=True),
+    ]
+    return adaptive_card(body, full_width=False)
+
+
+def error_card(message: str, *, retry_action: str | None = None) -> Card:
+    """One plain sentence saying what to do, and optionally a button that repeats ``retry_action``."""
+    body = [text(message)]
+    if retry_action:
+        body.append(action_set([submit(strings.BUTTON_TRY_AGAIN, retry_action, inputs=False)]))
+    return adaptive_card(body, full_width=False, fallback_text=message)

@@ -1,0 +1,117 @@
+"""Every card rendered with realistic sample data, for the Adaptive Cards Designer and for tests.
+
+``python -m dialogs.cards samples DIR`` writes one JSON file per card builder. The data is fixed (a Monday morning
+in New York), so the files only change when a card does.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from . import actions, strings
+from .elements import Card
+from .forms import client_form_card, task_form_card
+from .info import error_card, help_card, signin_help_card, welcome_card
+from .meetings import meeting_choice_card
+from .result import confirm_text_card, result_card
+
+SAMPLE_TZ = "America/New_York"
+SAMPLE_NOW = datetime(2025, 3, 3, 13, 30, tzinfo=UTC)  # Mon 3 Mar 2025, 08:30 in New York
+SAMPLE_JOIN_URL = (
+    "https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=a796be92-1e3c-4a5b-9d2e-6f0c8b7a1d24"
+    "&convId=19:meeting_NjA1ZTc0YjYtMDVhYy00YTMwLWJlOGQtYTU1MDI1NDg5NjM5@thread.v2=True"
+)
+
+
+@dataclass(frozen=True)
+class SampleMeeting:
+    """Shaped like graph's upcoming-meeting dataclass."""
+
+    subject: str
+    start: datetime
+    end: datetime
+    join_url: str
+    attendees: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SampleClient:
+    """Shaped like ``dialogs.client_details.ClientDetails``."""
+
+    name: str
+    email: str
+    phone_display: str
+
+
+def _meeting(number: int, subject: str, hours_from_now: float, minutes: int, *attendees: str) -> SampleMeeting:
+    start = SAMPLE_NOW + timedelta(hours=hours_from_now)
+    return SampleMeeting(
+        subject=subject,
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        join_url=f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_Zj{number:04d}Q1NjE3%40thread.v2/0?context=%7b%7d",
+        attendees=attendees,
+    )
+
+
+def sample_meetings() -> list[SampleMeeting]:
+    """Three upcoming meetings: one in progress, one later today, one tomorrow with a long guest list."""
+    return [
+        _meeting(1, "Mortgage review", -0.25, 30, "Alex Morgan"),
+        _meeting(2, "New patient consultation", 2.5, 30, "Sam Patel", "Dr Lee Chen"),
+        _meeting(
+            3,
+            "Account opening",
+            24.5,
+            45,
+            "Jordan Rivera",
+            "Casey Kim",
+            "Robin Adebayo",
+            "Taylor Novak",
+            "Morgan Silva",
+        ),
+    ]
+
+
+def sample_cards() -> dict[str, Callable[[], Card]]:
+    """Card name -> a builder call with sample data; one entry per card builder."""
+    first = sample_meetings()[0]
+    return {
+        "welcome": welcome_card,
+        "help": help_card,
+        "meeting_choice": lambda: meeting_choice_card(sample_meetings(), tz_name=SAMPLE_TZ, now=SAMPLE_NOW),
+        "client_form": lambda: client_form_card(
+            name="Alex Morgan",
+            email="alex.morgan@example",
+            phone="+1 206 555 0100",
+            errors={actions.FIELD_EMAIL: strings.INVALID_EMAIL},
+            meeting_subject=first.subject,
+        ),
+        "result": lambda: result_card(
+            join_url=SAMPLE_JOIN_URL,
+            subject=first.subject,
+            start=first.start,
+            end=first.end,
+            tz_name=SAMPLE_TZ,
+            client=SampleClient("Alex Morgan", "alex.morgan@example.com", "+1 206-555-0100"),
+            can_text=True,
+            now=SAMPLE_NOW,
+        ),
+        "confirm_text": lambda: confirm_text_card(phone_display="+1 206-555-0100"),
+        "error": lambda: error_card(strings.ERR_THROTTLED, retry_action=actions.GET_LINK),
+        "task_form": lambda: task_form_card(in_meeting=True, name="Alex Morgan"),
+        "signin_help": signin_help_card,
+    }
+
+
+def write_samples(directory: Path) -> list[Path]:
+    """Write ``<name>.json`` for every sample card into ``directory`` (created if needed); return the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, build in sample_cards().items():
+        path = directory / f"{name}.json"
+        path.write_text(json.dumps(build(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
