@@ -1,0 +1,429 @@
+"""Async Microsoft Graph client for the virtual-appointment surface (DESIGN.md section 5).
+
+Every call goes through `GraphClient.request`: bearer token, a fresh `client-request-id` per attempt, retries of
+429/503/504 honouring `Retry-After` inside the caller's deadline, and one pure mapping of the response
+(`interpret_response`) to a value or an error of `graph.errors`. The client never learns where tokens come from:
+it is handed an async token provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from graph.errors import GraphError, GraphTimeout, NotFound, error_from_response
+from graph.models import CreatedMeeting, OnlineMeeting, SmsAttendee, UpcomingMeeting, utc_iso
+from graph.references import MeetingReference, ReferenceKind
+from graph.retry import RETRY_STATUSES, RetryPolicy, backoff_delay, parse_retry_after
+
+TokenProvider = Callable[[], Awaitable[str]]
+Query = Sequence[tuple[str, str]]
+
+DEFAULT_BASE_URL = "https://graph.microsoft.com"
+SMS_MESSAGE_TYPES = frozenset({"confirmation", "reschedule", "cancellation"})
+REMINDER_TYPES = frozenset({"mins15", "mins30", "mins60", "day1"})
+_UPCOMING_SELECT = "subject,start,end,isOnlineMeeting,isCancelled,onlineMeeting,attendees"
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphResponse:
+    """A successful response: status, headers, the decoded JSON body (None when empty) and our request id."""
+
+    status: int
+    headers: Mapping[str, str]
+    value: Any
+    client_request_id: str
+
+
+def interpret_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, client_request_id: str | None = None
+) -> Any:
+    """2xx: the decoded JSON body, or None when empty. Otherwise raise the mapped error. Pure."""
+    if not 200 <= status < 300:
+        raise error_from_response(status, headers, body, client_request_id=client_request_id)
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise GraphError(
+            "Graph returned a body that is not JSON",
+            status=status,
+            request_id=headers.get("request-id"),
+            client_request_id=client_request_id,
+        ) from None
+
+
+def deadline_in(seconds: float) -> float:
+    """The absolute deadline `seconds` from now on the running loop: compute it once per invoke (5 s in all)
+    and pass it to every call, so retries of one call never eat the next call's time."""
+    return asyncio.get_running_loop().time() + seconds
+
+
+def odata_string(value: str) -> str:
+    """An OData string literal: quotes doubled, then wrapped in single quotes."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _encode_query(params: Query) -> str:
+    return "&".join(f"{quote(key, safe='$')}={quote(value, safe='')}" for key, value in params)
+
+
+def owner_path(user_id: str | None) -> str:
+    """`/me`, or `/users/{id}` for a named user."""
+    return "/me" if user_id is None else f"/users/{quote(user_id, safe='')}"
+
+
+def meeting_path(meeting_id: str, user_id: str | None, suffix: str = "") -> str:
+    """`<owner>/onlineMeetings/{id}<suffix>`; ids are base64 and may hold `/`, `+` or `=`, so fully encoded."""
+    return f"{owner_path(user_id)}/onlineMeetings/{quote(meeting_id, safe='')}{suffix}"
+
+
+def _not_found(message: str, response: GraphResponse) -> NotFound:
+    return NotFound(
+        message,
+        code="NoMatchingMeeting",
+        request_id=response.headers.get("request-id"),
+        client_request_id=response.client_request_id,
+    )
+
+
+class GraphClient:
+    """One per process (it shares the caller's aiohttp session); cheap to copy with `with_version`."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        token_provider: TokenProvider,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        version: str = "v1.0",
+        policy: RetryPolicy | None = None,
+        default_timeout: float = 10.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._session = session
+        self._token_provider = token_provider
+        self._base_url = base_url.rstrip("/")
+        self.version = version
+        self._policy = policy or RetryPolicy()
+        self._default_timeout = default_timeout
+        self._rng = rng or random.Random()  # noqa: S311 - jitter only
+
+    def with_version(self, version: str) -> GraphClient:
+        """The same client on another Graph version (`beta`)."""
+        return GraphClient(
+            self._session,
+            self._token_provider,
+            base_url=self._base_url,
+            version=version,
+            policy=self._policy,
+            default_timeout=self._default_timeout,
+            rng=self._rng,
+        )
+
+    # ---- the one request function -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Query = (),
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        locale: str | None = None,
+        idempotent: bool | None = None,
+        deadline: float | None = None,
+    ) -> GraphResponse:
+        """Send one Graph request (with retries) and return the success, or raise a `GraphError`.
+
+        `path` is already percent-encoded and starts with `/`; `deadline` is an absolute `loop.time()` (see
+        `deadline_in`), default `default_timeout` from now. 429 is retried for every method (Graph did not act);
+        503/504 and dropped connections only when `idempotent` (default: by method), so a text is never sent twice.
+        """
+        loop = asyncio.get_running_loop()
+        end = deadline if deadline is not None else loop.time() + self._default_timeout
+        safe = method.upper() in _IDEMPOTENT_METHODS if idempotent is None else idempotent
+        url = f"{self._base_url}/{self.version}{path}" + (f"?{_encode_query(params)}" if params else "")
+        target = URL(url, encoded=True)
+        payload = None if json_body is None else json.dumps(json_body).encode()
+        try:
+            async with asyncio.timeout_at(end):
+                token = await self._token_provider()
+        except TimeoutError:
+            raise GraphTimeout("no token before the deadline") from None
+        base_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if payload is not None:
+            base_headers["Content-Type"] = "application/json"
+        if locale:
+            base_headers["Accept-Language"] = locale
+        base_headers.update(headers or {})
+        client_request_id: str | None = None
+        for attempt in range(1, self._policy.max_attempts + 1):
+            remaining = end - loop.time()
+            if remaining <= 0:
+                raise GraphTimeout("deadline passed before Graph answered", client_request_id=client_request_id)
+            client_request_id = str(uuid.uuid4())
+            attempt_headers = {**base_headers, "client-request-id": client_request_id}
+            if attempt > 1:
+                attempt_headers["retry-attempt"] = str(attempt - 1)
+            limits = aiohttp.ClientTimeout(total=remaining, sock_connect=min(self._policy.connect_timeout, remaining))
+            started = loop.time()
+            wait: float | None = None
+            try:
+                async with self._session.request(
+                    method, target, headers=attempt_headers, data=payload, timeout=limits, allow_redirects=False
+                ) as resp:
+                    body = await resp.read()
+                    status, resp_headers = resp.status, resp.headers
+                    if status in RETRY_STATUSES:
+                        resp.close()  # Graph: retry over a new connection
+            except TimeoutError:
+                failure: GraphError = GraphTimeout(
+                    f"no answer within {remaining:.2f} s", client_request_id=client_request_id
+                )
+                retryable = safe
+            except aiohttp.ClientConnectionError as exc:
+                failure = GraphTimeout(f"connection failed ({type(exc).__name__})", client_request_id=client_request_id)
+                retryable = safe
+            else:
+                log.debug(
+                    "graph %s %s -> %s in %.1f ms request-id=%s client-request-id=%s attempt=%d",
+                    method,
+                    path,
+                    status,
+                    (loop.time() - started) * 1000,
+                    resp_headers.get("request-id"),
+                    client_request_id,
+                    attempt,
+                )
+                if status not in RETRY_STATUSES:
+                    value = interpret_response(status, resp_headers, body, client_request_id=client_request_id)
+                    return GraphResponse(status, resp_headers, value, client_request_id)
+                wait = parse_retry_after(resp_headers.get("Retry-After"))
+                failure = error_from_response(
+                    status, resp_headers, body, client_request_id=client_request_id, retry_after=wait
+                )
+                retryable = status == 429 or safe
+            if not retryable or attempt == self._policy.max_attempts:
+                raise failure
+            delay = min(wait, self._policy.max_retry_after) if wait is not None else None
+            delay = delay if delay is not None else backoff_delay(attempt, self._policy, self._rng)
+            if loop.time() + delay >= end:
+                raise failure  # waiting would overrun the caller's deadline: fail now
+            log.info(
+                "graph %s %s: %s, retry %d in %.2f s (client-request-id=%s)",
+                method,
+                path,
+                failure.status or type(failure).__name__,
+                attempt,
+                delay,
+                client_request_id,
+            )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    # ---- the calls of DESIGN.md section 5 -------------------------------------------------------------------
+
+    async def get_join_link(
+        self,
+        meeting_id: str,
+        *,
+        user_id: str | None = None,
+        locale: str | None = None,
+        deadline: float | None = None,
+    ) -> str:
+        """The virtual-appointment (browser, lobby) join URL, exactly as Graph returned it."""
+        response = await self.request(
+            "GET",
+            meeting_path(meeting_id, user_id, "/getVirtualAppointmentJoinWebUrl"),
+            locale=locale,
+            deadline=deadline,
+        )
+        value = response.value.get("value") if isinstance(response.value, dict) else None
+        if not isinstance(value, str) or not value:
+            raise GraphError(
+                "Graph's join-link answer has no value",
+                status=response.status,
+                request_id=response.headers.get("request-id"),
+                client_request_id=response.client_request_id,
+            )
+        return value
+
+    async def get_meeting(
+        self,
+        meeting_id: str,
+        *,
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> OnlineMeeting:
+        response = await self.request("GET", meeting_path(meeting_id, user_id), deadline=deadline)
+        return OnlineMeeting.from_json(response.value if isinstance(response.value, dict) else {})
+
+    async def _find_one(
+        self, filter_expr: str, what: str, user_id: str | None, deadline: float | None
+    ) -> OnlineMeeting:
+        response = await self.request(
+            "GET",
+            f"{owner_path(user_id)}/onlineMeetings",
+            params=[("$filter", filter_expr)],
+            deadline=deadline,
+        )
+        items = response.value.get("value") if isinstance(response.value, dict) else None
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+            raise _not_found(f"no meeting matches that {what}", response)
+        return OnlineMeeting.from_json(items[0])
+
+    async def find_meeting_by_join_url(
+        self,
+        join_url: str,
+        *,
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> OnlineMeeting:
+        """`$filter=JoinWebUrl eq '<url>'`; the whole filter is percent-encoded, so the URL's own escapes
+        (`19%3ameeting`) arrive intact. Only the organizer can use this filter (403 otherwise)."""
+        return await self._find_one(f"JoinWebUrl eq {odata_string(join_url)}", "join link", user_id, deadline)
+
+    async def find_meeting_by_meeting_id(
+        self,
+        join_meeting_id: str,
+        *,
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> OnlineMeeting:
+        digits = "".join(join_meeting_id.split())
+        if not digits.isdigit():
+            raise ValueError("a meeting ID is digits only")
+        expr = f"joinMeetingIdSettings/joinMeetingId eq {odata_string(digits)}"
+        return await self._find_one(expr, "meeting ID", user_id, deadline)
+
+    async def resolve_meeting(
+        self,
+        reference: MeetingReference,
+        *,
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> OnlineMeeting:
+        """The meeting a parsed reference names. Short URLs are looked up by their meeting ID (a documented
+        filter) rather than by URL. `new` is not a lookup: use `create_or_get_meeting`."""
+        if reference.kind is ReferenceKind.GRAPH_ID:
+            return await self.get_meeting(reference.value, user_id=user_id, deadline=deadline)
+        if reference.kind is ReferenceKind.JOIN_URL:
+            return await self.find_meeting_by_join_url(reference.value, user_id=user_id, deadline=deadline)
+        if reference.kind in (ReferenceKind.MEETING_ID, ReferenceKind.SHORT_URL) and reference.meeting_id:
+            return await self.find_meeting_by_meeting_id(reference.meeting_id, user_id=user_id, deadline=deadline)
+        raise ValueError(f"{reference.kind} is not something to look up")
+
+    async def upcoming_meetings(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        time_zone: str = "UTC",
+        top: int = 10,
+        deadline: float | None = None,
+    ) -> list[UpcomingMeeting]:
+        """The signed-in user's online meetings in [start, end) (default: the next 48 hours), soonest first,
+        times in `time_zone` (IANA or Windows name, via `Prefer: outlook.timezone`)."""
+        if '"' in time_zone or not time_zone.strip():
+            raise ValueError("bad time zone name")
+        begin = start or datetime.now(UTC)
+        finish = end or begin + timedelta(hours=48)
+        response = await self.request(
+            "GET",
+            "/me/calendarView",
+            params=[
+                ("startDateTime", utc_iso(begin)),
+                ("endDateTime", utc_iso(finish)),
+                ("$select", _UPCOMING_SELECT),
+                ("$orderby", "start/dateTime"),
+                ("$top", str(top)),
+            ],
+            headers={"Prefer": f'outlook.timezone="{time_zone}"'},
+            deadline=deadline,
+        )
+        events = response.value.get("value") if isinstance(response.value, dict) else None
+        meetings = (UpcomingMeeting.from_event(e) for e in events or () if isinstance(e, dict))
+        return [m for m in meetings if m is not None]
+
+    async def create_or_get_meeting(
+        self,
+        external_id: str,
+        *,
+        subject: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> CreatedMeeting:
+        """`createOrGet` keyed by `external_id`: safe to retry, so a dropped connection is retried too."""
+        body: dict[str, Any] = {"externalId": external_id}
+        if subject is not None:
+            body["subject"] = subject
+        if start is not None:
+            body["startDateTime"] = utc_iso(start)
+        if end is not None:
+            body["endDateTime"] = utc_iso(end)
+        response = await self.request(
+            "POST",
+            f"{owner_path(user_id)}/onlineMeetings/createOrGet",
+            json_body=body,
+            idempotent=True,
+            deadline=deadline,
+        )
+        data = response.value if isinstance(response.value, dict) else {}
+        return CreatedMeeting(OnlineMeeting.from_json(data), created=response.status == 201)
+
+    async def send_sms(
+        self,
+        meeting_id: str,
+        attendees: Sequence[SmsAttendee],
+        *,
+        message_type: str = "confirmation",
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Text the join link (Teams Premium, US numbers); Graph answers 202 and sends asynchronously."""
+        if message_type not in SMS_MESSAGE_TYPES:
+            raise ValueError(f"message_type must be one of {sorted(SMS_MESSAGE_TYPES)}")
+        await self.request(
+            "POST",
+            meeting_path(meeting_id, user_id, "/sendVirtualAppointmentSms"),
+            json_body={"attendees": [a.to_json() for a in attendees], "messageType": message_type},
+            deadline=deadline,
+        )
+
+    async def send_reminder_sms(
+        self,
+        meeting_id: str,
+        attendees: Sequence[SmsAttendee],
+        *,
+        remind_before: str = "mins15",
+        user_id: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Schedule a reminder text `remind_before` the start (`mins15`, `mins30`, `mins60`, `day1`)."""
+        if remind_before not in REMINDER_TYPES:
+            raise ValueError(f"remind_before must be one of {sorted(REMINDER_TYPES)}")
+        await self.request(
+            "POST",
+            meeting_path(meeting_id, user_id, "/sendVirtualAppointmentReminderSms"),
+            json_body={"attendees": [a.to_json() for a in attendees], "remindBeforeTimeInMinutesType": remind_before},
+            deadline=deadline,
+        )

@@ -1,0 +1,144 @@
+"""Typed results of the Graph calls, built from Graph's JSON by small tolerant constructors.
+
+Graph omits properties freely (and `$select` drops more), so every field but the id may be None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 date-time from Graph (7 fractional digits and `Z` allowed); None if absent or malformed."""
+    text = _str(value)
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone for a name, or None (Windows zone names like `Pacific Standard Time` stay unresolved)."""
+    if name.upper() == "UTC":
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def parse_event_time(value: Any) -> datetime | None:
+    """A calendar `dateTimeTimeZone` object: naive local time plus a zone name; aware when the zone is IANA."""
+    data = _dict(value)
+    moment = parse_datetime(data.get("dateTime"))
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    tz = zone(_str(data.get("timeZone")) or "UTC")
+    return moment.replace(tzinfo=tz) if tz is not None else moment
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineMeeting:
+    """The onlineMeeting fields the bot uses."""
+
+    id: str
+    subject: str | None
+    start: datetime | None
+    end: datetime | None
+    join_web_url: str | None
+    join_meeting_id: str | None
+    passcode: str | None
+    organizer_id: str | None
+    external_id: str | None = None
+    chat_thread_id: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OnlineMeeting:
+        settings = _dict(data.get("joinMeetingIdSettings"))
+        organizer = _dict(_dict(_dict(_dict(data.get("participants")).get("organizer")).get("identity")).get("user"))
+        return cls(
+            id=str(data.get("id", "")),
+            subject=_str(data.get("subject")),
+            start=parse_datetime(data.get("startDateTime")),
+            end=parse_datetime(data.get("endDateTime")),
+            join_web_url=_str(data.get("joinWebUrl")),
+            join_meeting_id=_str(settings.get("joinMeetingId")),
+            passcode=_str(settings.get("passcode")),
+            organizer_id=_str(organizer.get("id")),
+            external_id=_str(data.get("externalId")),
+            chat_thread_id=_str(_dict(data.get("chatInfo")).get("threadId")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedMeeting:
+    """Result of createOrGet: the meeting, and whether this call created it (201) or found it (200)."""
+
+    meeting: OnlineMeeting
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingMeeting:
+    """A calendar event with a Teams meeting, times in the zone asked for (`time_zone`)."""
+
+    event_id: str
+    subject: str | None
+    start: datetime | None
+    end: datetime | None
+    time_zone: str
+    attendees: tuple[str, ...]
+    join_url: str
+
+    @classmethod
+    def from_event(cls, data: Mapping[str, Any]) -> UpcomingMeeting | None:
+        """None for events that are not usable online meetings (offline, cancelled, no join URL)."""
+        join_url = _str(_dict(data.get("onlineMeeting")).get("joinUrl"))
+        if data.get("isOnlineMeeting") is False or data.get("isCancelled") is True or join_url is None:
+            return None
+        names = tuple(
+            name
+            for attendee in data.get("attendees") or ()
+            if (name := _str(_dict(_dict(attendee).get("emailAddress")).get("name")))
+        )
+        start = _dict(data.get("start"))
+        return cls(
+            event_id=str(data.get("id", "")),
+            subject=_str(data.get("subject")),
+            start=parse_event_time(start),
+            end=parse_event_time(data.get("end")),
+            time_zone=_str(start.get("timeZone")) or "UTC",
+            attendees=names,
+            join_url=join_url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SmsAttendee:
+    """One SMS recipient: an E.164 phone number and the zone the text's times are shown in."""
+
+    phone_number: str
+    time_zone: str = "UTC"
+
+    def to_json(self) -> dict[str, str]:
+        return {"phoneNumber": self.phone_number, "timeZone": self.time_zone}
+
+
+def utc_iso(moment: datetime) -> str:
+    """A datetime as Graph's UTC form (`...Z`); naive input is taken as UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,225 @@
+"""The meeting-reference parser: documented examples, and properties over generated references."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+
+FAST = settings(max_examples=60, deadline=None)
+
+THREAD = "19:meeting_NTg0NmQ3NzctYjUxNC00ZjRhLWJkMzgtZWEyZDBlMjk3ZjE4@thread.v2"
+ORGANIZER = "dc17674c-81d9-4adb-bfbf-a476ed564726"
+GRAPH_ID = base64.b64encode(f"1*{ORGANIZER}*0**{THREAD}".encode()).decode()
+CONTEXT_ID = base64.b64encode(f"0#{THREAD}#0".encode()).decode()
+CONTEXT = quote(json.dumps({"Tid": "72f988bf-86f1-41af-91ab-2d7cd011db47", "Oid": ORGANIZER}), safe="")
+LONG_URL = f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_NTg0NmQ3NzctYjUxNC00ZjRhLWJkMzgtZWEyZDBlMjk3ZjE4%40thread.v2/0?context={CONTEXT}"
+SHORT_URL = "https://teams.microsoft.com/meet/35617492641?p=Sb3hQ2aB"
+
+
+def accepted(text: str) -> MeetingReference:
+    result = parse_meeting_reference(text)
+    assert isinstance(result, MeetingReference), (text, result)
+    return result
+
+
+def rejected(text: str) -> RejectReason:
+    result = parse_meeting_reference(text)
+    assert isinstance(result, Rejected), (text, result)
+    assert result.message  # something the bot can show
+    return result.reason
+
+
+def test_graph_ids() -> None:
+    assert GRAPH_ID.startswith("MSp")
+    assert accepted(GRAPH_ID) == MeetingReference(ReferenceKind.GRAPH_ID, GRAPH_ID)
+    assert accepted(f"  <{GRAPH_ID}>\n").value == GRAPH_ID
+    sample = "MSpkYzE3Njc0Yy04MWQ5LTRhZGItYmZi"  # the (truncated) id in Graph's own docs
+    assert accepted(sample).kind is ReferenceKind.GRAPH_ID
+    urlsafe = GRAPH_ID.replace("+", "-").replace("/", "_").rstrip("=")
+    assert accepted(urlsafe).value == urlsafe
+
+
+def test_long_join_url_as_pasted_and_with_teams_text() -> None:
+    assert accepted(LONG_URL) == MeetingReference(ReferenceKind.JOIN_URL, LONG_URL)
+    invite = (
+        "Microsoft Teams meeting\nJoin on your computer, mobile app or room device\n"
+        f"Join the meeting now <{LONG_URL}>\nMeeting ID: 356 174 926 412\nPasscode: Sb3hQ2\n"
+        "Need help? <https://aka.ms/JoinTeamsMeeting> | Meeting options <https://teams.microsoft.com/meetingOptions/>"
+    )
+    assert accepted(invite).value == LONG_URL
+    assert accepted(f"Join the meeting now: {LONG_URL}.").value == LONG_URL
+    assert accepted(f"({LONG_URL})").value == LONG_URL
+    channel = "https://teams.microsoft.com/l/meetup-join/19%3a1a2b3c%40thread.tacv2/1700000000000?context=%7b%7d"
+    assert accepted(channel).kind is ReferenceKind.JOIN_URL
+
+
+def test_short_join_url() -> None:
+    ref = accepted(f"  {SHORT_URL}  ")
+    assert (ref.kind, ref.value, ref.meeting_id, ref.passcode) == (
+        ReferenceKind.SHORT_URL,
+        SHORT_URL,
+        "35617492641",
+        "Sb3hQ2aB",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "digits", "passcode"),
+    [
+        ("123 456 789 012", "123456789012", None),
+        ("3561749264", "3561749264", None),
+        ("Meeting ID: 356 174 926 412 Passcode: Sb3hQ2", "356174926412", "Sb3hQ2"),
+        ("Meeting ID: 356 174 926 412\nPasscode: Sb3hQ2", "356174926412", "Sb3hQ2"),
+        ("356174926412 passcode Sb3hQ2", "356174926412", "Sb3hQ2"),
+        ("meeting id 356\u00a0174\u00a0926\u00a0412", "356174926412", None),
+    ],
+)
+def test_numeric_meeting_ids(text: str, digits: str, passcode: str | None) -> None:
+    ref = accepted(text)
+    assert (ref.kind, ref.value, ref.meeting_id, ref.passcode) == (ReferenceKind.MEETING_ID, digits, digits, passcode)
+
+
+def test_new() -> None:
+    assert accepted(" New ").kind is ReferenceKind.NEW
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", RejectReason.EMPTY),
+        ("   <>  ", RejectReason.EMPTY),
+        (THREAD, RejectReason.CHAT_THREAD_ID),
+        (f"the id is {THREAD}", RejectReason.CHAT_THREAD_ID),
+        ("19%3ameeting_abc%40thread.v2", RejectReason.CHAT_THREAD_ID),
+        (CONTEXT_ID, RejectReason.CONTEXT_MEETING_ID),
+        ("https://evil.example/l/meetup-join/19%3ameeting_x%40thread.v2/0", RejectReason.FOREIGN_HOST),
+        ("https://teams.live.com/meet/9312345678901?p=abc", RejectReason.PERSONAL_TEAMS),
+        ("https://gov.teams.microsoft.us/l/meetup-join/19%3ameeting_x%40thread.v2/0", RejectReason.NATIONAL_CLOUD),
+        ("https://teams.microsoft.us/l/meetup-join/19%3ameeting_x%40thread.v2/0", RejectReason.NATIONAL_CLOUD),
+        ("https://teams.microsoft.com/l/chat/0/0?users=a@b.c", RejectReason.NOT_A_JOIN_LINK),
+        ("http://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0", RejectReason.FOREIGN_HOST),
+        ("call me on 555 1234", RejectReason.UNRECOGNISED),
+        ("12345", RejectReason.UNRECOGNISED),
+        ("1234567890123456", RejectReason.UNRECOGNISED),
+        ("hello world, what's up?", RejectReason.UNRECOGNISED),
+    ],
+)
+def test_rejections(text: str, reason: RejectReason) -> None:
+    assert rejected(text) is reason
+
+
+def test_context_id_decodes_to_the_teams_context_form() -> None:
+    assert CONTEXT_ID.startswith("MCMx")
+
+
+# ---- properties --------------------------------------------------------------------------------------------
+
+_b64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+thread_ids = st.text(_b64_alphabet, min_size=8, max_size=60).map(lambda t: f"19:meeting_{t}@thread.v2")
+organizers = st.uuids().map(str)
+wrappers = st.sampled_from(["{}", " {} ", "<{}>", "\n{}\t", " <{}> "])
+
+
+@FAST
+@given(organizers, thread_ids, wrappers, st.booleans())
+def test_prop_graph_ids_round_trip(organizer: str, thread: str, wrap: str, urlsafe: bool) -> None:
+    graph_id = base64.b64encode(f"1*{organizer}*0**{thread}".encode()).decode()
+    if urlsafe:
+        graph_id = base64.urlsafe_b64encode(base64.b64decode(graph_id)).decode()
+    assert accepted(wrap.format(graph_id)) == MeetingReference(ReferenceKind.GRAPH_ID, graph_id)
+
+
+@FAST
+@given(thread_ids, organizers)
+def test_prop_chat_and_context_ids_are_rejected(thread: str, organizer: str) -> None:
+    assert rejected(thread) is RejectReason.CHAT_THREAD_ID
+    context_id = base64.b64encode(f"0#{thread}#0".encode()).decode()
+    assert rejected(context_id) is RejectReason.CONTEXT_MEETING_ID
+
+
+@FAST
+@given(thread_ids, organizers, wrappers, st.sampled_from(["", ".", ",", ")", "!"]))
+def test_prop_long_urls_round_trip(thread: str, organizer: str, wrap: str, trailing: str) -> None:
+    context = quote(json.dumps({"Tid": str(uuid.uuid4()), "Oid": organizer}), safe="").lower()
+    url = f"https://teams.microsoft.com/l/meetup-join/{quote(thread, safe='').lower()}/0?context={context}"
+    assert accepted(wrap.format(url + trailing)) == MeetingReference(ReferenceKind.JOIN_URL, url)
+
+
+@FAST
+@given(st.text("0123456789", min_size=10, max_size=15), st.text(_b64_alphabet, min_size=4, max_size=12), wrappers)
+def test_prop_short_urls_round_trip(digits: str, passcode: str, wrap: str) -> None:
+    url = f"https://teams.microsoft.com/meet/{digits}?p={passcode}"
+    ref = accepted(wrap.format(url))
+    assert (ref.kind, ref.value, ref.meeting_id, ref.passcode) == (ReferenceKind.SHORT_URL, url, digits, passcode)
+
+
+@FAST
+@given(
+    st.lists(st.text("0123456789", min_size=1, max_size=4), min_size=1, max_size=6).filter(
+        lambda groups: 10 <= len("".join(groups)) <= 15
+    ),
+    st.one_of(st.none(), st.text(_b64_alphabet, min_size=4, max_size=10)),
+    st.booleans(),
+)
+def test_prop_meeting_ids_round_trip(groups: list[str], passcode: str | None, labelled: bool) -> None:
+    digits = "".join(groups)
+    text = ("Meeting ID: " if labelled else "") + " ".join(groups) + (f" Passcode: {passcode}" if passcode else "")
+    ref = accepted(text)
+    assert (ref.kind, ref.meeting_id, ref.value, ref.passcode) == (ReferenceKind.MEETING_ID, digits, digits, passcode)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_prop_never_raises_on_arbitrary_text(text: str) -> None:
+    result = parse_meeting_reference(text)
+    assert isinstance(result, MeetingReference | Rejected)
+    if isinstance(result, MeetingReference) and result.kind in (ReferenceKind.JOIN_URL, ReferenceKind.SHORT_URL):
+        assert result.value.startswith("https://teams.microsoft.com/")
+
+
+_labels = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12).filter(
+    lambda s: not s.startswith("-")
+)
+evil_hosts = st.one_of(
+    _labels.map(lambda s: f"teams.microsoft.com.{s}.io"),
+    _labels.map(lambda s: f"{s}teams.microsoft.com"),
+    _labels.map(lambda s: f"teams.microsoft.com@{s}.io"),
+    _labels.map(lambda s: f"{s}.io@teams.microsoft.com"),
+    _labels.map(lambda s: f"teams.microsoft.com:{len(s) + 1000}@{s}.io"),
+    _labels.map(lambda s: f"teams.microsoft.com%2e{s}.io"),
+    _labels.map(lambda s: f"{s}.io\\@teams.microsoft.com"),
+    _labels.map(lambda s: f"teams.microsoft.com\\.{s}.io"),
+    _labels.map(lambda s: f"teams-microsoft.com.{s}"),
+    _labels.map(lambda s: f"{s}.teams.microsoft.com"),
+    _labels.map(lambda s: f"teams.microsoft.com:{len(s) + 8000}"),
+    st.sampled_from(["teams.microsoft.us", "gov.teams.microsoft.us", "teams.live.com", "teams.microsoftonline.cn"]),
+    st.sampled_from(["teams.micros0ft.com", "teams.microsoft.co", "teams.microsoft.com.", "teams.rnicrosoft.com"]),
+)
+join_paths = st.sampled_from(
+    [
+        "/l/meetup-join/19%3ameeting_abc%40thread.v2/0?context=%7b%7d",
+        "/meet/123456789012?p=abcd",
+        "/l/meetup-join/19:meeting_abc@thread.v2/0",
+    ]
+)
+
+
+@FAST
+@given(evil_hosts, join_paths, st.sampled_from(["https", "http", "HTTPS"]), wrappers)
+def test_prop_no_foreign_host_is_accepted_as_a_join_url(host: str, path: str, scheme: str, wrap: str) -> None:
+    result = parse_meeting_reference(wrap.format(f"{scheme}://{host}{path}"))
+    assert isinstance(result, Rejected), (host, result)
+    assert result.reason in {
+        RejectReason.FOREIGN_HOST,
+        RejectReason.PERSONAL_TEAMS,
+        RejectReason.NATIONAL_CLOUD,
+        RejectReason.NOT_A_JOIN_LINK,
+    }
