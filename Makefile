@@ -22,3 +22,6 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+playground: $(VENV)/.installed
+	$(PY) -m manifest playground

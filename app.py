@@ -16,12 +16,21 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 
 from bot.adapter import LinkBotAdapter
 from bot.credentials import CachingCredentialsFactory
+from bot.dedupe import MemoryExchangeDedupe
 from bot.errors import make_on_turn_error
 from bot.handler import LinkBot
+from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.sdk_fixes import install_fast_msrest_retry_policy
+from bot.sso import TeamsSsoExchangeMiddleware
 from bot.state import BotStates, create_storage
+from bot.teams_meetings import this_meeting
 from config import ConfigError, Settings
+from dialogs.main import MainDialog
+from dialogs.services import DialogServices, TokenProvider
+from dialogs.tokens import LocalTokens, TokenServiceTokens, TokenSource
+from graph.client import GraphClient
+from graph.simulator import serve as serve_simulator
 
 log = logging.getLogger("app")
 
@@ -30,6 +39,8 @@ ADAPTER = web.AppKey("adapter", LinkBotAdapter)
 BOT = web.AppKey("bot", LinkBot)
 HTTP = web.AppKey("http", ClientSession)
 CREDENTIALS = web.AppKey("credentials", CachingCredentialsFactory)
+GRAPH_URL = web.AppKey("graph_url", list)  # [base URL]: the simulator's port is only known once it listens
+LOCAL_GRAPH = web.AppKey("local_graph", LocalGraph)
 MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; anything bigger gets 413
 
 
@@ -41,10 +52,30 @@ def create_app(settings: Settings) -> web.Application:
     auth = ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials)
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode)
     states = BotStates(create_storage(settings))
-    bot = LinkBot(states)
-    adapter.on_turn_error = make_on_turn_error(states.conversation.delete)
-
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    graph_url = [settings.graph_endpoint]
+    app[GRAPH_URL] = graph_url
+
+    tokens: TokenSource
+    if settings.local_mode:
+        local_graph = LocalGraph()
+        app[LOCAL_GRAPH] = local_graph
+        app.cleanup_ctx.append(_local_graph_simulator)
+        tokens = LocalTokens(local_graph.issue_token)
+    else:
+        service_tokens = TokenServiceTokens(settings.connection_name)
+        adapter.use(TeamsSsoExchangeMiddleware(service_tokens, MemoryExchangeDedupe()))
+        tokens = service_tokens
+
+    def graph_factory(provider: TokenProvider) -> GraphClient:
+        return GraphClient(app[HTTP], provider, base_url=graph_url[0])
+
+    services = DialogServices(
+        tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting, last_link=states.last_link
+    )
+    bot = LinkBot(states, MainDialog(services), tokens)
+    adapter.on_turn_error = make_on_turn_error(states.private.delete)
+
     app[SETTINGS] = settings
     app[ADAPTER] = adapter
     app[BOT] = bot
@@ -74,6 +105,13 @@ async def _http_session(app: web.Application) -> AsyncIterator[None]:
     app[HTTP] = session
     yield
     await session.close()
+
+
+async def _local_graph_simulator(app: web.Application) -> AsyncIterator[None]:
+    """Local mode: the Graph simulator in-process, on a loopback port of its own."""
+    async with serve_simulator(app[LOCAL_GRAPH].simulator) as url:
+        app[GRAPH_URL][0] = url
+        yield
 
 
 async def _warm_up(app: web.Application) -> None:

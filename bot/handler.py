@@ -1,14 +1,19 @@
-"""The Teams activity handler: what arrives from Teams and where it goes."""
+"""The Teams activity handler: what arrives from Teams and where it goes.
+
+Messages and card submits run the dialogs; the sign-in invokes are routed into the same dialog (SDK defect 7.4: the
+default answers 501 to both); `signin/failure` is logged with its likely cause; installation brings the welcome card.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
+from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity
+from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
+from botbuilder.schema import Activity, ActivityTypes, SignInConstants
 from botbuilder.schema.teams import (
     MessagingExtensionAction,
     MessagingExtensionActionResponse,
@@ -17,19 +22,21 @@ from botbuilder.schema.teams import (
 )
 
 from bot.state import BotStates
-from dialogs.cards import help_card, strings, task_form_card, welcome_card
+from dialogs.cards import strings, task_form_card, welcome_card
+from dialogs.sso_prompt import exchange_response
+from dialogs.tokens import TokenSource, turn_token
 
 log = logging.getLogger(__name__)
 
-_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-_SPACES = re.compile(r"\s+")
-
-
-def command_text(activity: Activity) -> str:
-    """The user's text with @mentions of the bot removed, trimmed, spaces folded and lower-cased."""
-    text = activity.text or ""
-    text = _MENTION.sub(" ", text)
-    return _SPACES.sub(" ", text).strip().lower()
+# signin/failure codes Teams sends, and the misconfiguration each usually means (docs/azure-setup.md).
+SIGNIN_FAILURE_CAUSES = {
+    "resourcematchfailed": "the OAuth connection's Token Exchange URL is not the app's api://botid-<app id> URI",
+    "installedappnotfound": "the app is not installed for this user, or the manifest's webApplicationInfo is missing",
+    "invokeerror": "the Teams client could not get an SSO token; check webApplicationInfo and the Entra app",
+    "resourcedisabled": "the Entra app's App ID URI or access_as_user scope is missing or disabled",
+    "oauthcardnotvalid": "the OAuthCard was malformed; check tokenExchangeResource",
+    "serviceerror": "a temporary Teams or Entra ID failure",
+}
 
 
 def card_message(card: dict[str, Any]) -> Activity:
@@ -38,24 +45,32 @@ def card_message(card: dict[str, Any]) -> Activity:
 
 
 class LinkBot(TeamsActivityHandler):
-    """Welcome on install, help on request; saves state after every turn."""
+    """Runs the root dialog; saves state after every turn."""
 
-    def __init__(self, states: BotStates) -> None:
+    def __init__(self, states: BotStates, root: Dialog, tokens: TokenSource) -> None:
         self.states = states
+        self.root = root
+        self.tokens = tokens
+        self.dialogs = DialogSet(states.dialog_state)
+        self.dialogs.add(root)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        await self.states.conversation.save_changes(turn_context)
-        await self.states.user.save_changes(turn_context)
+        await self.states.save(turn_context)
+
+    async def run_dialog(self, turn_context: TurnContext, *, may_begin: bool) -> bool:
+        """Continue the user's flow, or begin a new one for a message. False when nothing consumed the activity."""
+        dc = await self.dialogs.create_context(turn_context)
+        result = await dc.continue_dialog()
+        if result.status != DialogTurnStatus.Empty:
+            return True
+        if may_begin:
+            await dc.begin_dialog(self.root.id)
+            return True
+        return False
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        text = command_text(turn_context.activity)
-        value = turn_context.activity.value
-        action = value.get("action") if isinstance(value, dict) else None
-        if text == "help" or action == "help":
-            await turn_context.send_activity(card_message(help_card()))
-            return
-        await turn_context.send_activity(strings.UNKNOWN_COMMAND)
+        await self.run_dialog(turn_context, may_begin=True)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await turn_context.send_activity(card_message(welcome_card()))
@@ -63,6 +78,56 @@ class LinkBot(TeamsActivityHandler):
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """Welcome comes with installationUpdate; skip the SDK's per-member roster lookups here."""
         return
+
+    # --- sign-in invokes (SDK defect 7.4) --------------------------------------------------------------------
+
+    async def on_teams_signin_verify_state(self, turn_context: TurnContext) -> None:
+        if await self.run_dialog(turn_context, may_begin=False):
+            return
+        await self._signed_in_without_a_flow(turn_context)
+
+    async def on_teams_signin_token_exchange(self, turn_context: TurnContext) -> None:
+        if await self.run_dialog(turn_context, may_begin=False):
+            return
+        await self._signed_in_without_a_flow(turn_context)
+
+    async def _signed_in_without_a_flow(self, turn_context: TurnContext) -> None:
+        """A sign-in that finished outside any flow: the private sign-in chat, or after the prompt timed out."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if activity.name == SignInConstants.token_exchange_operation_name:
+            token = turn_token(turn_context)  # the SSO middleware has exchanged it already
+            status = HTTPStatus.OK if token else HTTPStatus.PRECONDITION_FAILED
+            await turn_context.send_activity(
+                exchange_response(int(status), self.tokens.connection_name, value.get("id"), None)
+            )
+        else:
+            try:
+                token = await self.tokens.get_token(turn_context, value.get("state"))
+            except Exception as exc:
+                log.warning("token service failed on verifyState: %s", type(exc).__name__)
+                token = None
+            status = HTTPStatus.OK if token else HTTPStatus.NOT_FOUND
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(status)))
+            )
+        if token:
+            await turn_context.send_activity(strings.SIGNED_IN_NEXT)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == "signin/failure":
+            await self.on_signin_failure(turn_context)
+            return self._create_invoke_response()
+        return await super().on_invoke_activity(turn_context)
+
+    async def on_signin_failure(self, turn_context: TurnContext) -> None:
+        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+        code = str(value.get("code") or "unknown").lower()
+        cause = SIGNIN_FAILURE_CAUSES.get(code, "see docs/azure-setup.md, 'Usual misconfigurations'")
+        log.warning("Teams SSO failed: code=%s; likely cause: %s", code, cause)
+        await turn_context.send_activity(strings.SIGN_IN_FAILED)
+
+    # --- messaging extension -------------------------------------------------------------------------------
 
     async def on_teams_messaging_extension_fetch_task(
         self, turn_context: TurnContext, action: MessagingExtensionAction

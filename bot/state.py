@@ -1,23 +1,69 @@
-"""Bot state and the storage behind it, chosen by `BotStorage` (memory now; Azure Blob in the scale-out work)."""
+"""Bot state and the storage behind it, chosen by `BotStorage`: memory (one instance) or Azure Blob (scale-out).
+
+Dialog state lives in *private* conversation state (per user and conversation): in a group chat each member has
+their own flow, and nobody can answer someone else's question or see their link.
+"""
 
 from __future__ import annotations
 
-from botbuilder.core import ConversationState, MemoryStorage, Storage, UserState
+from collections.abc import AsyncIterator, Callable
 
+from aiohttp import web
+from botbuilder.core import ConversationState, MemoryStorage, PrivateConversationState, Storage, UserState
+
+from bot.blob_storage import BlobExchangeDedupe, BlobStorage, is_valid_container_name
+from bot.dedupe import ExchangeDedupe, MemoryExchangeDedupe
 from config import ConfigError, Settings
 
 
 def create_storage(settings: Settings) -> Storage:
-    """The storage for conversation, user and dialog state."""
+    """The storage for conversation, user and dialog state. A blob store must be opened and closed with the app:
+    add `storage_context(storage)` to `app.cleanup_ctx`."""
     if settings.bot_storage == "memory":
         return MemoryStorage()
-    raise ConfigError(f"BotStorage={settings.bot_storage} is not supported by this version; use memory")
+    if not is_valid_container_name(settings.blob_container):
+        raise ConfigError("BlobContainer must be 3-63 lower-case letters, digits and single hyphens")
+    try:
+        return BlobStorage(settings.blob_connection_string, settings.blob_container)
+    except ValueError:
+        raise ConfigError("BlobConnectionString is not a valid Azure Storage connection string") from None
+
+
+def create_dedupe(settings: Settings, storage: Storage) -> ExchangeDedupe:
+    """SSO exchange de-duplication in the same place as state: across instances when state is shared."""
+    if isinstance(storage, BlobStorage):
+        return BlobExchangeDedupe(storage.container)
+    return MemoryExchangeDedupe()
+
+
+def storage_context(storage: Storage) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context: opens a blob store at start (creating its container, so a bad account fails
+    start-up) and closes its client after the last in-flight turn. Nothing to do for memory."""
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        if not isinstance(storage, BlobStorage):
+            yield
+            return
+        try:
+            await storage.open()
+            yield
+        finally:
+            await storage.close()
+
+    return context
 
 
 class BotStates:
-    """Conversation and user state over one storage, saved together at the end of each turn."""
+    """The state objects over one storage, saved together at the end of each turn."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.conversation = ConversationState(storage)
+        self.private = PrivateConversationState(storage)
         self.user = UserState(storage)
+        self.dialog_state = self.private.create_property("DialogState")
+        self.last_link = self.private.create_property("LastLink")
+
+    async def save(self, context: object) -> None:
+        for state in (self.conversation, self.private, self.user):
+            await state.save_changes(context)  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cloud import LoopbackCloud
+from graph.simulator import GraphSimulator, run_in_thread
+from tests.cloud import LoopbackCloud, opaque_token
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,17 @@ def cloud(loopback_cloud: LoopbackCloud) -> LoopbackCloud:
     """The session's loopback cloud, reset for this test (records, faults, tokens, meetings, modes)."""
     loopback_cloud.reset()
     return loopback_cloud
+
+
+@pytest.fixture
+def sim(cloud: LoopbackCloud) -> Iterator[GraphSimulator]:
+    """A fresh Graph simulator on its own thread, wired so the fake token service hands out tokens it accepts."""
+    simulator = GraphSimulator(seed=False)
+    handle = run_in_thread(simulator)
+    simulator.base_url = handle.base_url  # type: ignore[attr-defined]
+    cloud.token_service.token_minter = lambda _teams_id, aad_id: simulator.issue_token(aad_id)
+    try:
+        yield simulator
+    finally:
+        cloud.token_service.token_minter = opaque_token
+        handle.stop()

@@ -5,6 +5,7 @@ The cloud around it (tests/cloud) runs in its own thread, so the SDK's blocking 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,9 +37,25 @@ class RunningBot:
         return await self.post(self.cloud.activity(text, **options))
 
 
+def adaptive_cards(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Adaptive Cards an outgoing activity carries."""
+    return [
+        a["content"]
+        for a in activity.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def card_text(activity: dict[str, Any]) -> str:
+    """Everything an activity shows, as one string: its text and its cards' JSON."""
+    return (activity.get("text") or "") + json.dumps(activity.get("attachments") or [])
+
+
 @asynccontextmanager
-async def running_bot(cloud: LoopbackCloud, **env: str) -> AsyncIterator[RunningBot]:
-    """The real aiohttp app with authentication on, pointed at the loopback cloud."""
+async def running_bot(cloud: LoopbackCloud, sim: Any = None, **env: str) -> AsyncIterator[RunningBot]:
+    """The real aiohttp app with authentication on, pointed at the loopback cloud (and the Graph simulator)."""
+    if sim is not None:
+        env.setdefault("GraphEndpoint", sim.base_url)
     settings = Settings.from_mapping(cloud.settings_env(**env))
     app = create_app(settings)
     server = TestServer(app, host="127.0.0.1", port=0)

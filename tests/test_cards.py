@@ -21,6 +21,7 @@ from dialogs.cards import (
     error_card,
     help_card,
     meeting_choice_card,
+    new_meeting_card,
     result_card,
     signin_help_card,
     strings,
@@ -47,6 +48,8 @@ ELEMENT_PROPS: dict[str, set[str]] = {
     | {"label", "placeholder", "value", "style", "maxLength", "isMultiline", "isRequired", "errorMessage", "regex"},
     "Input.ChoiceSet": _COMMON
     | {"label", "choices", "value", "style", "isMultiSelect", "placeholder", "wrap", "isRequired", "errorMessage"},
+    "Input.Date": _COMMON | {"label", "value", "min", "max", "placeholder", "isRequired", "errorMessage"},
+    "Input.Time": _COMMON | {"label", "value", "min", "max", "placeholder", "isRequired", "errorMessage"},
     "ActionSet": _COMMON | {"actions"},
 }
 _ACTION_COMMON = {"type", "title", "id", "style", "iconUrl", "tooltip", "isEnabled", "mode", "fallback", "requires"}
@@ -188,7 +191,7 @@ def test_every_card_has_teams_safe_structure(name: str, card: dict[str, Any]) ->
 
 def test_structure_check_catches_mistakes() -> None:
     card = welcome_card()
-    card["body"].append({"type": "Input.Date", "id": "x"})
+    card["body"].append({"type": "Input.Rating", "id": "x"})  # Adaptive Cards 1.6: not for Teams' 1.5
     with pytest.raises(AssertionError):
         check_structure(card)
     card = welcome_card()
@@ -517,3 +520,17 @@ def test_samples_cli_requires_a_command(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as exc:
         main([])
     assert exc.value.code == 2
+
+
+def test_new_meeting_card_prefills_and_shows_its_error() -> None:
+    card = new_meeting_card(subject="Review", start_date="2025-01-13", start_time="09:15", error=strings.INVALID_START)
+    check_structure(card)
+    values = {e["id"]: e.get("value") for e in card["body"] if "id" in e}
+    assert values == {
+        actions.INPUT_SUBJECT: "Review",
+        actions.INPUT_START_DATE: "2025-01-13",
+        actions.INPUT_START_TIME: "09:15",
+        actions.INPUT_DURATION: "30",
+    }
+    assert strings.INVALID_START in json.dumps(card)
+    assert [a["data"]["action"] for a in card["actions"]] == [actions.CREATE_MEETING, actions.CANCEL]

@@ -5,7 +5,7 @@ Wire names (action and input ids) are in ``actions``; every user-facing sentence
 """
 
 from .elements import Card, attachment
-from .forms import client_form_card, task_form_card
+from .forms import client_form_card, new_meeting_card, task_form_card
 from .info import error_card, help_card, signin_help_card, welcome_card
 from .meetings import MeetingLike, meeting_choice_card
 from .result import ClientLike, confirm_text_card, result_card
@@ -20,6 +20,7 @@ __all__ = [
     "error_card",
     "help_card",
     "meeting_choice_card",
+    "new_meeting_card",
     "result_card",
     "signin_help_card",
     "task_form_card",

@@ -18,6 +18,8 @@ TEXT_LINK = "textLink"
 CONFIRM_TEXT = "confirmText"
 CANCEL_TEXT = "cancelText"
 SUBMIT_TASK = "submitTask"
+CREATE_MEETING = "createMeeting"
+RETRY = "retry"
 
 ALL_ACTIONS: frozenset[str] = frozenset(
     {
@@ -33,6 +35,8 @@ ALL_ACTIONS: frozenset[str] = frozenset(
         CONFIRM_TEXT,
         CANCEL_TEXT,
         SUBMIT_TASK,
+        CREATE_MEETING,
+        RETRY,
     }
 )
 
@@ -41,6 +45,10 @@ INPUT_MEETING_REF = "meetingRef"
 INPUT_CLIENT_NAME = "clientName"
 INPUT_CLIENT_EMAIL = "clientEmail"
 INPUT_CLIENT_PHONE = "clientPhone"
+INPUT_SUBJECT = "subject"
+INPUT_START_DATE = "startDate"
+INPUT_START_TIME = "startTime"
+INPUT_DURATION = "duration"
 INPUT_JOIN_URL = "joinUrl"  # the copyable link on the result card; never submitted
 
 # Keys of the ``errors`` mappings the form cards accept (ClientDetails field names, plus the meeting).

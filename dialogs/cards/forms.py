@@ -103,3 +103,37 @@ def task_form_card(
     body.append(text(strings.OPTIONAL_HINT, subtle=True, size="small"))
     get = submit(strings.BUTTON_GET_CLIENT_LINK, actions.SUBMIT_TASK, primary=True)
     return adaptive_card(body, [get], full_width=False)
+
+
+def new_meeting_card(
+    *,
+    subject: str,
+    start_date: str,
+    start_time: str,
+    duration: str = "30",
+    error: str | None = None,
+) -> Card:
+    """Set up a new meeting: subject, date and time (in the user's time zone) and length, all prefilled."""
+    durations = [{"title": title, "value": value} for value, title in strings.DURATION_CHOICES]
+    body: list[Element] = [
+        text(strings.NEW_MEETING_TITLE, weight="bolder"),
+        text(strings.NEW_MEETING_HINT, subtle=True, spacing="none"),
+        text_input(actions.INPUT_SUBJECT, label=strings.LABEL_SUBJECT, value=subject, max_length=NAME_MAX_LENGTH),
+        {"type": "Input.Date", "id": actions.INPUT_START_DATE, "label": strings.LABEL_DATE, "value": start_date},
+        {"type": "Input.Time", "id": actions.INPUT_START_TIME, "label": strings.LABEL_TIME, "value": start_time},
+        {
+            "type": "Input.ChoiceSet",
+            "id": actions.INPUT_DURATION,
+            "label": strings.LABEL_DURATION,
+            "style": "compact",
+            "value": duration,
+            "choices": durations,
+        },
+    ]
+    if error:
+        body.append(error_text(error))
+    buttons = [
+        submit(strings.BUTTON_CREATE, actions.CREATE_MEETING, primary=True),
+        submit(strings.BUTTON_CANCEL, actions.CANCEL, inputs=False),
+    ]
+    return adaptive_card(body, buttons)

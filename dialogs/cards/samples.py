@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import actions, strings
 from .elements import Card
-from .forms import client_form_card, task_form_card
+from .forms import client_form_card, new_meeting_card, task_form_card
 from .info import error_card, help_card, signin_help_card, welcome_card
 from .meetings import meeting_choice_card
 from .result import confirm_text_card, result_card
@@ -103,6 +103,9 @@ def sample_cards() -> dict[str, Callable[[], Card]]:
         "error": lambda: error_card(strings.ERR_THROTTLED, retry_action=actions.GET_LINK),
         "task_form": lambda: task_form_card(in_meeting=True, name="Alex Morgan"),
         "signin_help": signin_help_card,
+        "new_meeting": lambda: new_meeting_card(
+            subject=strings.NEW_MEETING_SUBJECT, start_date="2025-01-13", start_time="09:15"
+        ),
     }
 
 

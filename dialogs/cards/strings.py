@@ -111,6 +111,21 @@ FACT_PHONE = "Phone"
 FACT_MEETING = "Meeting"
 FACT_WHEN = "When"
 NEW_MEETING_SUBJECT = "Virtual appointment"
+NEW_MEETING_TITLE = "New meeting"
+NEW_MEETING_HINT = "I'll set up a Teams meeting with you as the organiser, then get the client's link for it."
+LABEL_SUBJECT = "Subject"
+LABEL_DATE = "Date"
+LABEL_TIME = "Start time"
+LABEL_DURATION = "Length"
+BUTTON_CREATE = "Create meeting"
+INVALID_START = "Please pick a date and start time that haven't passed yet."
+DURATION_CHOICES = (
+    ("15", "15 minutes"),
+    ("30", "30 minutes"),
+    ("45", "45 minutes"),
+    ("60", "1 hour"),
+    ("90", "1½ hours"),
+)
 
 # --- Texting the link ------------------------------------------------------------------------------------------
 
@@ -127,6 +142,7 @@ SIGN_IN_PRIVATE = "To keep your account safe, I'll ask you to sign in in our one
 SIGN_IN_PRIVATE_NEXT = "Open a chat with me, sign in there, then come back here and type get link again."
 SIGN_IN_FAILED = "Sign-in didn't finish, so please type get link to try again."
 SIGNED_IN = "You're signed in."
+SIGNED_IN_NEXT = "You're signed in; type get link here, or in the chat you came from."
 SIGNED_OUT = "You're signed out; type get link whenever you want to sign in again."
 NOT_SIGNED_IN = "You weren't signed in, so there was nothing to sign out of."
 CANCELLED = "OK, I've stopped; type get link whenever you're ready."
@@ -155,6 +171,11 @@ ERR_CALENDAR = "I couldn't read your calendar, so please paste the meeting's joi
 ERR_CREATE_MEETING = "I couldn't start a new meeting, so please try again in a minute."
 ERR_TEXT_FAILED = "I couldn't send the text, so please send the link another way."
 ERR_TENANT_NOT_ALLOWED = "This app isn't available for your workplace, so please contact your IT team."
+TRY_AGAIN_HINT = "Tap Try again, or type get link to start over."
+ERR_EXPIRED_CARD = "That card is from an earlier request, so please type get link to start again."
+SIGN_IN_PRIVATE_FAILED = (
+    "I couldn't open a private chat with you, so please open a chat with me and type get link there."
+)
 ERR_GENERIC = "Sorry, something went wrong on our side. Please try again."
 
 

@@ -1,0 +1,35 @@
+"""Local mode's stand-ins for Azure: the Graph simulator served in-process and simulator-token sign-in."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from graph.simulator import GraphSimulator
+
+SAMPLE_EVENTS = (
+    ("Mortgage review", 1, 30, ("Jordan Lee", "Sam Patel")),
+    ("Follow-up call", 3, 15, ("Alex Morgan",)),
+    ("New client introduction", 26, 45, ("Priya Shah", "Chris Doe", "Robin Fox", "Kim Ng")),
+)
+
+
+class LocalGraph:
+    """Issues simulator tokens; each new user gets a few upcoming meetings so the whole flow can be tried."""
+
+    def __init__(self, simulator: GraphSimulator | None = None) -> None:
+        self.simulator = simulator or GraphSimulator(seed=False)
+        self._seeded: set[str] = set()
+        self._lock = threading.Lock()
+
+    def issue_token(self, user_id: str) -> str:
+        with self._lock:
+            first_time = user_id not in self._seeded
+            self._seeded.add(user_id)
+        if first_time:
+            now = datetime.now(UTC).replace(second=0, microsecond=0)
+            for subject, hours, minutes, attendees in SAMPLE_EVENTS:
+                start = now + timedelta(hours=hours)
+                end = start + timedelta(minutes=minutes)
+                self.simulator.add_event(user_id, subject, start, end, attendees=attendees)
+        return self.simulator.issue_token(user_id)
