@@ -1,9 +1,10 @@
-# The two commands a newcomer needs: `make run` (the bot in local mode, no Azure) and `make test`.
+# The two commands a newcomer needs: `make run` (the bot in local mode with the Agents Playground, no Azure)
+# and `make test`.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench playground
+.PHONY: run bot test lint bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -11,6 +12,9 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run: $(VENV)/.installed
+	$(PY) -m manifest playground
+
+bot: $(VENV)/.installed
 	$(PY) app.py
 
 lint: $(VENV)/.installed
@@ -18,10 +22,8 @@ lint: $(VENV)/.installed
 	$(PY) -m mypy
 
 test: lint
+	$(PY) -m tests.azurite
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
-
-playground: $(VENV)/.installed
-	$(PY) -m manifest playground

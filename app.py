@@ -16,15 +16,17 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 
 from bot.adapter import LinkBotAdapter
 from bot.credentials import CachingCredentialsFactory
-from bot.dedupe import MemoryExchangeDedupe
 from bot.errors import make_on_turn_error
 from bot.handler import LinkBot
 from bot.local import LocalGraph
 from bot.logsafe import configure_logging
+from bot.messaging_extension import MessagingExtension
 from bot.sdk_fixes import install_fast_msrest_retry_policy
+from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
-from bot.state import BotStates, create_storage
+from bot.state import BotStates, create_dedupe, create_storage, storage_context
 from bot.teams_meetings import this_meeting
+from bot.tenants import TenantAllowListMiddleware
 from config import ConfigError, Settings
 from dialogs.main import MainDialog
 from dialogs.services import DialogServices, TokenProvider
@@ -51,11 +53,15 @@ def create_app(settings: Settings) -> web.Application:
     credentials = CachingCredentialsFactory(sdk_config)
     auth = ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials)
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode)
-    states = BotStates(create_storage(settings))
+    storage = create_storage(settings)
+    states = BotStates(storage)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn
     graph_url = [settings.graph_endpoint]
     app[GRAPH_URL] = graph_url
 
+    if settings.allowed_tenant_ids:
+        adapter.use(TenantAllowListMiddleware(settings.allowed_tenant_ids))
     tokens: TokenSource
     if settings.local_mode:
         local_graph = LocalGraph()
@@ -64,7 +70,7 @@ def create_app(settings: Settings) -> web.Application:
         tokens = LocalTokens(local_graph.issue_token)
     else:
         service_tokens = TokenServiceTokens(settings.connection_name)
-        adapter.use(TeamsSsoExchangeMiddleware(service_tokens, MemoryExchangeDedupe()))
+        adapter.use(TeamsSsoExchangeMiddleware(service_tokens, create_dedupe(settings, storage)))
         tokens = service_tokens
 
     def graph_factory(provider: TokenProvider) -> GraphClient:
@@ -73,7 +79,7 @@ def create_app(settings: Settings) -> web.Application:
     services = DialogServices(
         tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting, last_link=states.last_link
     )
-    bot = LinkBot(states, MainDialog(services), tokens)
+    bot = LinkBot(states, MainDialog(services), tokens, messaging_extension=MessagingExtension(services))
     adapter.on_turn_error = make_on_turn_error(states.private.delete)
 
     app[SETTINGS] = settings
@@ -144,10 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             "(this machine only)",
             flush=True,
         )
-    else:
-        log.info("listening on %s:%d", host, settings.port)
-    web.run_app(app, host=host, port=settings.port, print=None, access_log=None)
-    return 0
+    return run(app, host, settings.port)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 `process` replaces CloudAdapter.process: it parses the request strictly (415/400 for what is not an activity),
 turns every failed inbound authentication into 401 (defect 7.8: the SDK answers 500 for a missing, expired or
 wrongly signed token), serialises an invoke body once (defect 7.1), and in local mode ignores inbound
-authentication but only talks to a loopback service URL. `send_activities` retries replies (defect 7.6).
+authentication but only talks to a loopback service URL. `send_activities` paces replies per conversation and
+retries them (defect 7.6).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,11 +21,22 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import BotFrameworkAuthentication
 
+from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
 
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_well_formed(activity: Activity) -> bool:
+    """The fields every turn relies on: type, serviceUrl, conversation.id and from.id, as strings; and ids without
+    control characters (they end up in the connector's URL path, where a newline makes every reply fail)."""
+    ids = (getattr(activity.conversation, "id", None), getattr(activity.from_property, "id", None))
+    if not all(isinstance(v, str) and v for v in (activity.type, activity.service_url, *ids)):
+        return False
+    return not any(isinstance(v, str) and _CONTROL_CHARS.search(v) for v in (*ids, activity.id, activity.reply_to_id))
 
 
 class LinkBotAdapter(CloudAdapter):
@@ -32,6 +45,7 @@ class LinkBotAdapter(CloudAdapter):
     def __init__(self, auth: BotFrameworkAuthentication, *, local_mode: bool) -> None:
         super().__init__(auth)
         self.local_mode = local_mode
+        self.pacer = ConversationPacer()
 
     async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:
         if request.method != "POST":
@@ -41,9 +55,11 @@ class LinkBotAdapter(CloudAdapter):
         try:
             body = await request.json()
             activity = Activity().deserialize(body) if isinstance(body, dict) else None
+        except web.HTTPRequestEntityTooLarge:  # over the app's client_max_size
+            return web.Response(status=413)
         except Exception:  # malformed JSON or a body msrest cannot map onto an Activity
             activity = None
-        if activity is None or not activity.type or not activity.service_url:
+        if activity is None or not is_well_formed(activity):
             return web.Response(status=400, text="Expected a Bot Framework activity")
 
         if self.local_mode:
@@ -64,7 +80,11 @@ class LinkBotAdapter(CloudAdapter):
             log.info("rejected inbound request: %s", type(exc).__name__)
             return web.Response(status=401)
 
-        invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)
+        try:
+            invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)
+        except Exception as exc:  # before the turn ran: no connector credentials (Entra down), and the like
+            log.error("could not start the turn: %s", type(exc).__name__)
+            return web.Response(status=503)
         if invoke_response is None:
             return web.Response(status=201)
         if invoke_response.body is None:
@@ -75,6 +95,14 @@ class LinkBotAdapter(CloudAdapter):
         """One activity at a time, each retried on the statuses Teams asks bots to retry."""
         responses: list[ResourceResponse] = []
         for activity in activities:
-            sent = await send_with_retry(super().send_activities, context, [activity])
-            responses.extend(sent)
+            if activity.type in ("invokeResponse", "trace", "delay") or activity.conversation is None:
+                responses.extend(await super().send_activities(context, [activity]))
+                continue
+            conversation_id = activity.conversation.id
+
+            async def paced(one: Activity = activity, conversation: str = conversation_id) -> list[ResourceResponse]:
+                async with self.pacer.slot(conversation):
+                    return await super(LinkBotAdapter, self).send_activities(context, [one])
+
+            responses.extend(await send_with_retry(paced))
         return responses

@@ -6,31 +6,42 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+import requests
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.blob_storage import EtagConflictError
 from dialogs.cards import strings
 
 log = logging.getLogger(__name__)
 
 
-def invoke_error_body(name: str | None) -> tuple[int, Any]:
+def invoke_error_body(name: str | None, message: str = strings.ERR_GENERIC) -> tuple[int, Any]:
     """A well-formed failure answer for an invoke, in the shape its Teams surface expects."""
     name = name or ""
     if name.startswith("composeExtension/"):
-        return 200, {"composeExtension": {"type": "message", "text": strings.ERR_GENERIC}}
+        return 200, {"composeExtension": {"type": "message", "text": message}}
     if name.startswith("task/"):
-        return 200, {"task": {"type": "message", "value": strings.ERR_GENERIC}}
+        return 200, {"task": {"type": "message", "value": message}}
     if name == "adaptiveCard/action":
         return 200, {
             "statusCode": 500,
             "type": "application/vnd.microsoft.error",
-            "value": {"code": "InternalError", "message": strings.ERR_GENERIC},
+            "value": {"code": "InternalError", "message": message},
         }
     if name == "signin/tokenExchange":
         # 412 makes Teams fall back to the sign-in card instead of showing an error.
         return 412, None
     return 200, None
+
+
+def is_transport_failure(error: BaseException) -> bool:
+    """A failed call to Teams, the token service or storage (msrest / requests / aiohttp), as opposed to a bug."""
+    transport = (HttpOperationError, ClientRequestError, requests.RequestException, aiohttp.ClientError)
+    # An ETag conflict means another instance saved this conversation meanwhile: its state is the good one.
+    return isinstance(error, (*transport, EtagConflictError))
 
 
 def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -58,6 +69,8 @@ def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) ->
                 await context.send_activity(strings.ERR_GENERIC)
         except Exception as send_error:  # the connector itself may be what failed
             log.warning("could not tell the user about the failure: %s", type(send_error).__name__)
+        if is_transport_failure(error):
+            return  # Teams or the network failed, not the flow: keep the user's place; they can send it again
         try:
             await clear_state(context)
         except Exception as state_error:

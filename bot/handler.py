@@ -14,15 +14,11 @@ from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnCon
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, SignInConstants
-from botbuilder.schema.teams import (
-    MessagingExtensionAction,
-    MessagingExtensionActionResponse,
-    TaskModuleContinueResponse,
-    TaskModuleTaskInfo,
-)
+from botbuilder.schema.teams import MessagingExtensionAction
 
+from bot.messaging_extension import MessagingExtension
 from bot.state import BotStates
-from dialogs.cards import strings, task_form_card, welcome_card
+from dialogs.cards import strings, welcome_card
 from dialogs.sso_prompt import exchange_response
 from dialogs.tokens import TokenSource, turn_token
 
@@ -39,6 +35,16 @@ SIGNIN_FAILURE_CAUSES = {
 }
 
 
+HANDLED_INVOKES = frozenset(
+    {
+        SignInConstants.token_exchange_operation_name,
+        SignInConstants.verify_state_operation_name,
+        "composeExtension/fetchTask",
+        "composeExtension/submitAction",
+    }
+)
+
+
 def card_message(card: dict[str, Any]) -> Activity:
     """An activity carrying one Adaptive Card."""
     return MessageFactory.attachment(CardFactory.adaptive_card(card))
@@ -47,10 +53,13 @@ def card_message(card: dict[str, Any]) -> Activity:
 class LinkBot(TeamsActivityHandler):
     """Runs the root dialog; saves state after every turn."""
 
-    def __init__(self, states: BotStates, root: Dialog, tokens: TokenSource) -> None:
+    def __init__(
+        self, states: BotStates, root: Dialog, tokens: TokenSource, *, messaging_extension: MessagingExtension
+    ) -> None:
         self.states = states
         self.root = root
         self.tokens = tokens
+        self.messaging_extension = messaging_extension
         self.dialogs = DialogSet(states.dialog_state)
         self.dialogs.add(root)
 
@@ -115,8 +124,13 @@ class LinkBot(TeamsActivityHandler):
             await turn_context.send_activity(strings.SIGNED_IN_NEXT)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        if turn_context.activity.name == "signin/failure":
+        name = turn_context.activity.name
+        if name == "signin/failure":
             await self.on_signin_failure(turn_context)
+            return self._create_invoke_response()
+        if name not in HANDLED_INVOKES:
+            # The SDK answers 501 to anything it has no handler for; an unknown invoke is not a server error.
+            log.info("ignored an invoke the bot does not handle: %.60s", name or "-")
             return self._create_invoke_response()
         return await super().on_invoke_activity(turn_context)
 
@@ -127,16 +141,22 @@ class LinkBot(TeamsActivityHandler):
         log.warning("Teams SSO failed: code=%s; likely cause: %s", code, cause)
         await turn_context.send_activity(strings.SIGN_IN_FAILED)
 
-    # --- messaging extension -------------------------------------------------------------------------------
+    # --- messaging extension (bot/messaging_extension.py) ----------------------------------------------------
 
     async def on_teams_messaging_extension_fetch_task(
         self, turn_context: TurnContext, action: MessagingExtensionAction
-    ) -> MessagingExtensionActionResponse:
-        """The `getAppointmentLink` action: a task module with the form."""
-        return MessagingExtensionActionResponse(
-            task=TaskModuleContinueResponse(
-                value=TaskModuleTaskInfo(
-                    title=strings.TASK_TITLE, card=CardFactory.adaptive_card(task_form_card()), width="medium"
-                )
-            )
-        )
+    ) -> None:
+        """`getAppointmentLink` opened: the form, or a sign-in request."""
+        await self._answer_invoke(turn_context, await self.messaging_extension.fetch_task(turn_context))
+
+    async def on_teams_messaging_extension_submit_action(
+        self, turn_context: TurnContext, action: MessagingExtensionAction
+    ) -> None:
+        """The form was submitted: the result card, or the form again with its reasons."""
+        await self._answer_invoke(turn_context, await self.messaging_extension.submit_action(turn_context))
+
+    @staticmethod
+    async def _answer_invoke(turn_context: TurnContext, response: InvokeResponse) -> None:
+        """Answer with our own status and JSON body (412 included). Returning None afterwards is fine: the SDK
+        sends no second answer once one was sent, and a dict body must not pass its serialiser (defect 7.1)."""
+        await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))

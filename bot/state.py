@@ -6,7 +6,9 @@ their own flow, and nobody can answer someone else's question or see their link.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ConversationState, MemoryStorage, PrivateConversationState, Storage, UserState
@@ -16,11 +18,20 @@ from bot.dedupe import ExchangeDedupe, MemoryExchangeDedupe
 from config import ConfigError, Settings
 
 
+class CopyingMemoryStorage(MemoryStorage):
+    """MemoryStorage whose reads are copies, as Blob storage's (and the C# SDK's) are. botbuilder-python's hands out
+    the stored dicts themselves, so a turn that fails half-way (the connector down) has already changed the "saved"
+    dialog state, and the user's next message no longer repeats the step they were at."""
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        return copy.deepcopy(await super().read(keys))
+
+
 def create_storage(settings: Settings) -> Storage:
     """The storage for conversation, user and dialog state. A blob store must be opened and closed with the app:
     add `storage_context(storage)` to `app.cleanup_ctx`."""
     if settings.bot_storage == "memory":
-        return MemoryStorage()
+        return CopyingMemoryStorage()
     if not is_valid_container_name(settings.blob_container):
         raise ConfigError("BlobContainer must be 3-63 lower-case letters, digits and single hyphens")
     try:

@@ -21,43 +21,23 @@ from dialogs.cards import actions, meeting_choice_card, new_meeting_card, string
 from dialogs.cards.timefmt import resolve_zone
 from dialogs.commands import clean_text
 from dialogs.graph_errors import sentence_for
+from dialogs.linking import Meeting, in_meeting_chat, is_this_meeting, next_quarter_hour, rejection_sentence
 from dialogs.services import DialogServices, ThisMeeting, submitted, turn_time_zone
 from graph.errors import GraphError, Unauthorized
 from graph.models import OnlineMeeting
-from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+from graph.references import MeetingReference, ReferenceKind, Rejected, parse_meeting_reference
 
 log = logging.getLogger(__name__)
 
-THIS_MEETING_WORDS = frozenset({"this meeting", "this one", "here"})
-
-REJECTION_SENTENCES: dict[RejectReason, str] = {
-    RejectReason.EMPTY: strings.REF_EMPTY,
-    RejectReason.CHAT_THREAD_ID: strings.REF_CHAT_ID,
-    RejectReason.CONTEXT_MEETING_ID: strings.REF_CHAT_ID,
-    RejectReason.FOREIGN_HOST: strings.REF_NOT_TEAMS_LINK,
-    RejectReason.UNRECOGNISED: strings.REF_UNRECOGNISED,
-}
-
-
-def rejection_sentence(rejected: Rejected) -> str:
-    return REJECTION_SENTENCES.get(rejected.reason, rejected.message)
-
-
 def meeting_dict(meeting: OnlineMeeting | ThisMeeting) -> dict[str, Any]:
     """What the flow keeps about the meeting in dialog state: ids and display data only."""
-    graph_id = meeting.id if isinstance(meeting, OnlineMeeting) else meeting.graph_id
+    found = Meeting.of(meeting)
     return {
-        "id": graph_id,
-        "subject": meeting.subject,
-        "start": meeting.start.isoformat() if meeting.start else None,
-        "end": meeting.end.isoformat() if meeting.end else None,
+        "id": found.id,
+        "subject": found.subject,
+        "start": found.start.isoformat() if found.start else None,
+        "end": found.end.isoformat() if found.end else None,
     }
-
-
-def in_meeting_chat(step: WaterfallStepContext) -> bool:
-    data = step.context.activity.channel_data
-    meeting = data.get("meeting") if isinstance(data, dict) else None
-    return isinstance(meeting, dict) and bool(meeting.get("id"))
 
 
 def typed_reference(step: WaterfallStepContext) -> str | None:
@@ -90,7 +70,7 @@ class MeetingDialog(ComponentDialog):
         options = step.options or {}
         if options.get("reference"):
             return await step.next(options["reference"])
-        if not options.get("asked") and in_meeting_chat(step):
+        if not options.get("asked") and in_meeting_chat(step.context):
             return await step.next(strings.THIS_MEETING)
         context = step.context
         tz_name = turn_time_zone(context)
@@ -114,7 +94,7 @@ class MeetingDialog(ComponentDialog):
         if given is None and step.result == strings.THIS_MEETING:
             given = strings.THIS_MEETING
         text = (given if given is not None else typed_reference(step)) or ""
-        if text.strip().lower() in THIS_MEETING_WORDS:
+        if is_this_meeting(text):
             meeting = await self.services.this_meeting(step.context)
             if meeting is None:
                 return await self.ask_again(step, strings.REF_NOT_IN_MEETING, "")
@@ -154,11 +134,6 @@ async def sign_out_quietly(step: WaterfallStepContext, services: DialogServices)
         await services.tokens.sign_out(step.context)
     except Exception as exc:
         log.warning("sign-out after a refused token failed: %s", type(exc).__name__)
-
-
-def next_quarter_hour(now: datetime) -> datetime:
-    base = now.replace(second=0, microsecond=0)
-    return base + timedelta(minutes=15 - base.minute % 15)
 
 
 def parse_start(day: Any, clock: Any, zone: ZoneInfo | None) -> datetime | None:

@@ -11,7 +11,7 @@ from botbuilder.core import StatePropertyAccessor, TurnContext
 
 from dialogs.tokens import TokenSource
 from graph.client import GraphClient, deadline_in
-from graph.errors import Unauthorized
+from graph.errors import Unauthorized, Unavailable
 
 TokenProvider = Callable[[], Awaitable[str]]
 
@@ -42,7 +42,10 @@ class DialogServices:
         """A Graph client for this turn's user; the token is fetched lazily and never stored."""
 
         async def provider() -> str:
-            token = await self.tokens.get_token(context)
+            try:
+                token = await self.tokens.get_token(context)
+            except Exception as exc:  # the token service failing is "try again later", not a crash
+                raise Unavailable("the sign-in service is unavailable", status=503) from exc
             if not token:
                 raise Unauthorized("not signed in", status=401)
             return token

@@ -118,8 +118,14 @@ def playground_launch(cli_js: Path, node: str, bot_port: int, port: int, environ
     return Launch(argv, RUN_DIR, env)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves do: sockets left in TIME-WAIT by the last run must not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -196,6 +202,9 @@ def run_playground(bot_port: int = 3978, port: int = 56150) -> int:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     environ = dict(os.environ)
     children: list[subprocess.Popen[bytes]] = []
+    # SIGTERM (and SIGINT even when started in the background) stop both children, like Ctrl+C.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _interrupt)
     try:
         bot = _start(bot_launch(bot_port, environ))
         children.append(bot)

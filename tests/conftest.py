@@ -9,6 +9,8 @@ import pytest
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
 
+pytest_plugins = ["tests.azurite"]  # one Azurite for the whole session, started only by tests that ask for it
+
 
 @pytest.fixture(scope="session")
 def loopback_cloud() -> Iterator[LoopbackCloud]:

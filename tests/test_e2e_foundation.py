@@ -70,8 +70,9 @@ async def test_every_bad_inbound_token_gets_401(cloud, bad):
         assert cloud.connector.activities == []  # nothing reached the bot's logic
 
 
-async def test_invoke_answered_with_a_model_returns_200_and_its_json(cloud):
-    # SDK defect 7.1: without the fix, CloudAdapter serialises the body twice and answers 500.
+async def test_invoke_answer_is_serialised_once_and_returns_200(cloud):
+    # SDK defect 7.1: without the fix, CloudAdapter serialises the (already serialised) body again and answers 500.
+    cloud.token_service.give_token("alice")
     async with running_bot(cloud) as bot:
         value = {"commandId": "getAppointmentLink", "commandContext": "compose"}
         invoke = cloud.invoke("composeExtension/fetchTask", value)

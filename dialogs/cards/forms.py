@@ -83,8 +83,11 @@ def task_form_card(
     phone: str = "",
     errors: Mapping[str, str] | None = None,
     in_meeting: bool = False,
+    meeting_subject: str | None = None,
 ) -> Card:
-    """The messaging-extension form: meeting (prefilled with "this meeting" inside a meeting) and client details."""
+    """The messaging-extension form: meeting (prefilled with "this meeting" inside a meeting) and client details.
+
+    ``meeting_subject`` names the meeting "this meeting" stands for, so staff see which one they are about to use."""
     errs = errors or {}
     ref = meeting_ref or (strings.THIS_MEETING if in_meeting else "")
     body: list[Element] = [text(strings.TASK_INTRO)]
@@ -99,6 +102,8 @@ def task_form_card(
             errs.get(actions.FIELD_MEETING),
         )
     )
+    if meeting_subject:
+        body.append(text(strings.client_details_for(meeting_subject), subtle=True, spacing="none"))
     body.extend(_client_fields(name, email, phone, errs))
     body.append(text(strings.OPTIONAL_HINT, subtle=True, size="small"))
     get = submit(strings.BUTTON_GET_CLIENT_LINK, actions.SUBMIT_TASK, primary=True)

@@ -213,3 +213,8 @@ def attendee_line(names: Sequence[str], *, shown: int = 3) -> str:
     if len(head) == 1:
         return f"With {head[0]}"
     return f"With {', '.join(head[:-1])} and {head[-1]}"
+
+
+# --- Messaging extension (appended) ----------------------------------------------------------------------------
+
+ERR_MEETING_INFO = "I couldn't read this meeting's details, so please paste the meeting's join link instead."

@@ -21,7 +21,8 @@ from .teams import Directory
 class FakeConnector:
     """Records every request; checks the bot's bearer token; answers like the Teams Bot Connector.
 
-    `requests` holds dicts `{method, path, query, json, has_authorization, authorized, status}`;
+    `requests` holds dicts `{method, path, query, json, has_authorization, authorized, status, at}` (`at`: the
+    `time.monotonic()` when it arrived);
     `activities` the bodies POSTed as sends or replies (in order); `meetings` maps the Teams meeting id
     (`channelData.meeting.id`) to the MeetingInfo JSON `GET /v1/meetings/{id}` returns (404 when absent).
     """
@@ -36,6 +37,7 @@ class FakeConnector:
         self._ids = itertools.count(int(time.time() * 1000))
         self.meetings: dict[str, dict[str, Any]] = {}
         self.require_auth = True
+        self.latency_s = 0.0  # seconds every request waits before it is answered (a slow connector)
         self.base_url = ""
 
     @property
@@ -87,6 +89,7 @@ class FakeConnector:
             self._activities.clear()
         self.meetings.clear()
         self.require_auth = True
+        self.latency_s = 0.0
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -94,6 +97,9 @@ class FakeConnector:
         return app
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         body = await _json_body(request)
         header = request.headers.get("Authorization")
         authorized = self._authorize(header)
@@ -109,7 +115,7 @@ class FakeConnector:
             self._requests.append({
                 "method": request.method, "path": "/" + "/".join(segments), "query": dict(request.query),
                 "json": body, "has_authorization": header is not None, "authorized": authorized,
-                "status": response.status,
+                "status": response.status, "at": arrived,
             })
             if request.method == "POST" and response.status < 300 and _is_send(segments):
                 self._activities.append(body)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from ._runtime import Faults
 from .entra import FakeEntra
 from .teams import Directory
 
@@ -35,7 +36,7 @@ class FakeTokenService:
     `POST /api/usertoken/exchange`: "ok", "consent_required" (400 ErrorResponse), "not_found" (404), "error" (500).
     In "ok" mode a token that is not a valid SSO token for that user (see `FakeEntra.sso_token`) also gets 400.
     `token_minter(teams_user_id, aad_object_id)` makes the Graph tokens; it runs on the cloud's thread and is kept
-    across `reset()` (it is wiring, not test state).
+    across `reset()` (it is wiring, not test state). `fail_next` injects failures, like the connector's.
     """
 
     def __init__(self, directory: Directory, entra: FakeEntra, *, app_id: str, connection_name: str) -> None:
@@ -47,6 +48,7 @@ class FakeTokenService:
         self._tokens: dict[tuple[str, str], dict[str, Any]] = {}
         self._codes: dict[str, tuple[str, str]] = {}
         self._calls: list[tuple[str, dict[str, str]]] = []
+        self._faults = Faults()
         self.exchange_mode = "ok"
         self.token_minter: TokenMinter = opaque_token
         self.base_url = ""
@@ -84,7 +86,17 @@ class FakeTokenService:
         """The person finishes the sign-in page: returns the 6-digit magic code `GetToken?code=` accepts once."""
         return self._issue_code(self._directory.user(user).teams_id, connection_name or self.connection_name)
 
+    def fail_next(self, status: int, times: int = 1, path_contains: str | None = None) -> None:
+        """Answer `status` to the next `times` `/api/...` requests whose path contains `path_contains` (None: any),
+        e.g. `fail_next(503, path_contains="GetToken")` or `"exchange"`. Failed calls are still recorded."""
+        self._faults.add(status, times, path_contains=path_contains)
+
+    def clear_faults(self) -> None:
+        """Forget the failures not yet served (the service recovers)."""
+        self._faults.clear()
+
     def reset(self) -> None:
+        self._faults.clear()
         with self._lock:
             self._tokens.clear()
             self._codes.clear()
@@ -133,6 +145,8 @@ class FakeTokenService:
         """Record the call; refuse it unless it carries the bot's token from the fake Entra."""
         with self._lock:
             self._calls.append((name, dict(request.query)))
+        if (fault := self._faults.take(request.path)) is not None:
+            return _error(fault.status, "ServiceError", "Injected failure.")
         if self._entra.verify_app_token(request.headers.get("Authorization")):
             return None
         return _error(401, "Unauthorized", "The bot's token is missing or invalid.")

@@ -1,0 +1,319 @@
+"""The benchmark run: the loopback cloud and the Graph simulator here (threads), each bot and each load phase in
+a process of its own, so each bot's CPU, memory and start-up are measured apart.
+
+Per phase (bot x turn kind x concurrency): turns/s, p50/p99 latency, the bot's CPU per turn, its event-loop lag
+p99, and what the turns cost the cloud (Entra, token service and Graph requests per turn); every turn must have
+got a 2xx and exactly one reply of the expected shape in its own conversation.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from bench.procstat import cpu_seconds, machine, memory_mib, percentile
+from dialogs.cards import strings
+from graph.simulator import GraphSimulator, run_in_thread
+from tests.cloud import LoopbackCloud, opaque_token
+
+ROOT = Path(__file__).resolve().parent.parent
+STOCK, OURS = "stock echo", "our bot"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much load: the full run stays under ~3 minutes on 2 cores; the smoke run takes seconds."""
+
+    mode: str
+    concurrencies: tuple[int, ...]
+    max_turns: int
+    max_seconds: float
+    conversations: int  # spread over the workers; each gets one warm-up turn
+    startup_runs: int
+
+
+FULL = Plan("full", (1, 16, 64), max_turns=5000, max_seconds=7.0, conversations=64, startup_runs=3)
+SMOKE = Plan("smoke", (1, 4), max_turns=6, max_seconds=2.0, conversations=4, startup_runs=1)
+
+
+@dataclass(frozen=True)
+class TurnKind:
+    """One kind of turn: which bot serves it, what each user says, and what the one reply must look like."""
+
+    name: str
+    bot: str
+    say: Callable[[str], str]  # join URL of the user's meeting -> message text
+    reply_ok: Callable[[dict[str, Any], str], bool]  # (reply activity, text said) -> right reply?
+
+
+def _card_json(reply: dict[str, Any]) -> str:
+    cards = [a for a in reply.get("attachments") or [] if a.get("contentType", "").endswith("card.adaptive")]
+    return json.dumps(cards) if len(cards) == 1 else ""
+
+
+KINDS = (
+    TurnKind("echo", STOCK, lambda _url: "hello", lambda reply, said: reply.get("text") == f"Echo: {said}"),
+    TurnKind("help", OURS, lambda _url: "help", lambda reply, _said: strings.HELP_TITLE in _card_json(reply)),
+    TurnKind("get link", OURS, lambda url: f"get link {url}",
+             lambda reply, _said: strings.ASK_CLIENT_DETAILS in _card_json(reply)),
+)
+
+
+class BotProcess:
+    """One bot under test in its own process; its stderr goes to a log file shown if it fails."""
+
+    def __init__(self, name: str, module: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self._module = module
+        self._env = env
+        self._log_path = log_dir / f"{module}.log"
+        self._process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/messages"
+
+    def start(self) -> float:
+        """Start the process; seconds from spawning it to the first 200 from /healthz."""
+        started = time.perf_counter()
+        with self._log_path.open("a") as log:
+            self._process = subprocess.Popen([sys.executable, "-m", self._module], cwd=ROOT, env=self._env,
+                                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True)
+        assert self._process.stdout is not None
+        line = _read_line(self._process.stdout, timeout=30)
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start: {line!r}\n{self.log_tail()}")
+        self.port = int(line.split()[1])
+        status, _ = self.get("/healthz", timeout=30)
+        if status != 200:
+            raise RuntimeError(f"{self.name}: /healthz answered {status}\n{self.log_tail()}")
+        return time.perf_counter() - started
+
+    def get(self, path: str, timeout: float = 10) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def loop_samples_ms(self) -> tuple[list[float], list[float]]:
+        """(lag probe samples, callbacks over 1 ms) since the last call, which starts both afresh."""
+        status, body = self.get("/bench/lag")
+        if status != 200:
+            raise RuntimeError(f"{self.name}: /bench/lag answered {status}")
+        data = json.loads(body)
+        return data["samples_ms"], data["slow_callbacks_ms"]
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def peak_rss_mib(self) -> float:
+        return memory_mib(self.pid, "VmHWM")
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self._log_path.read_text() if self._log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _read_line(stream: IO[str], timeout: float) -> str:
+    """One line from a child's stdout, or "" if none comes in time (a hung child must not hang the bench)."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    return stream.readline().strip() if ready else ""
+
+
+class Cloud:
+    """The loopback cloud plus the Graph simulator, wired so the token service hands out tokens Graph accepts."""
+
+    def __init__(self) -> None:
+        self.cloud = LoopbackCloud()
+        self.sim = GraphSimulator(seed=False)
+        self._sim_thread: Any = None
+        self._join_urls: dict[str, str] = {}
+
+    def start(self) -> None:
+        self.cloud.start()
+        self._sim_thread = run_in_thread(self.sim)
+        self.cloud.token_service.token_minter = lambda _teams_id, aad_id: self.sim.issue_token(aad_id)
+
+    def stop(self) -> None:
+        self.cloud.token_service.token_minter = opaque_token
+        if self._sim_thread is not None:
+            self._sim_thread.stop()
+        self.cloud.stop()
+
+    def bot_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.cloud.settings_env(GraphEndpoint=self._sim_thread.base_url)}
+        env["REQUESTS_CA_BUNDLE"] = self.cloud.ca_bundle
+        env.pop("PORT", None)
+        return env
+
+    def signed_in_user(self, user: str) -> str:
+        """Give `user` a Graph token at the token service and a meeting they organise; returns its join URL."""
+        if user not in self._join_urls:
+            _, aad_id = self.cloud.user_ids(user)
+            meeting = self.sim.add_meeting(aad_id, "Bench appointment", datetime.now(UTC) + timedelta(hours=2))
+            self.cloud.token_service.give_token(user)
+            self._join_urls[user] = meeting.join_web_url
+        return self._join_urls[user]
+
+    def counters(self) -> dict[str, int]:
+        entra = self.cloud.entra
+        return {
+            "entra": entra.token_requests + entra.discovery_requests,
+            "token_service": len(self.cloud.token_service.calls),
+            "graph": len(self.sim.requests),
+            "replies": len(self.cloud.connector.activities),
+        }
+
+
+def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, plan: Plan) -> dict[str, Any]:
+    """One load phase; the bot's counters are read exactly around the measured part (after the warm-up)."""
+    authorization = "Bearer " + cloud.cloud.channel_token()  # valid for an hour: signed once, not per post
+    users = [f"bench-{kind.name.replace(' ', '-')}-{i}" for i in range(concurrency)]
+    said = [kind.say(cloud.signed_in_user(user)) for user in users]
+    per_worker = max(1, math.ceil(plan.conversations / concurrency))
+    workers = []
+    for user, text in zip(users, said, strict=True):
+        activity = cloud.cloud.activity(text, user=user)
+        base = activity["conversation"]["id"]
+        workers.append({"activity": activity, "authorization": authorization,
+                        "conversations": [f"{base}-{k}" for k in range(per_worker)]})
+    spec = {"url": bot.url, "workers": workers, "max_turns": plan.max_turns, "max_seconds": plan.max_seconds,
+            "timeout_s": 30}
+    with _loadgen() as (send, receive):
+        send(json.dumps(spec))
+        if receive(120) != "ready":
+            raise RuntimeError(f"load generator failed to warm up {bot.name}\n{bot.log_tail()}")
+        bot.loop_samples_ms()  # drop the warm-up's samples
+        before, cpu_before = cloud.counters(), bot.cpu_seconds()
+        send("go")
+        result: dict[str, Any] = json.loads(receive(plan.max_seconds + 120) or "null")
+        cpu = bot.cpu_seconds() - cpu_before
+        after = cloud.counters()
+    lag, slow = bot.loop_samples_ms()
+    turns = result["turns"]
+    replies = cloud.cloud.connector.activities[before["replies"]:after["replies"]]
+    expected_warmup = per_worker * concurrency
+    return {
+        "bot": bot.name, "turn": kind.name, "concurrency": concurrency, "turns": turns,
+        "failures": sum(result["failures"].values()) + expected_warmup - result["warmup_ok"],
+        "failure_kinds": result["failures"],
+        "replies_ok": _replies_ok(replies, workers, said, result["ok_by_conversation"], kind),
+        "turns_per_s": result["turns_per_s"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
+        "cpu_s": cpu, "cpu_ms_per_turn": _per_turn(cpu * 1000, turns),
+        "loop_lag_p99_ms": percentile(lag, 99), "loop_lag_max_ms": max(lag, default=math.nan),
+        "longest_callback_ms": max(slow, default=0.0), "callbacks_over_10ms": sum(s > 10 for s in slow),
+        **{f"{name}_per_turn": _per_turn(after[name] - before[name], turns)
+           for name in ("entra", "token_service", "graph")},
+        "entra_requests": after["entra"] - before["entra"],
+    }
+
+
+def _per_turn(total: float, turns: int) -> float:
+    return total / turns if turns else math.nan
+
+
+def _replies_ok(replies: list[dict[str, Any]], workers: list[dict[str, Any]], said: list[str],
+                ok_by_conversation: dict[str, int], kind: TurnKind) -> bool:
+    """Exactly one reply per answered turn, in that turn's conversation, of the kind's shape."""
+    text_of = {c: text for w, text in zip(workers, said, strict=True) for c in w["conversations"]}
+    got = Counter(r.get("conversation", {}).get("id") for r in replies)
+    shapes_ok = all(kind.reply_ok(r, text_of.get(r.get("conversation", {}).get("id"), "")) for r in replies)
+    return got == Counter(ok_by_conversation) and shapes_ok and sum(ok_by_conversation.values()) > 0
+
+
+@contextmanager
+def _loadgen() -> Iterator[tuple[Callable[[str], None], Callable[[float], str]]]:
+    process = subprocess.Popen([sys.executable, "-m", "bench.loadgen"], cwd=ROOT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    def send(line: str) -> None:
+        stdin.write(line + "\n")
+        stdin.flush()
+
+    def receive(timeout: float) -> str:
+        return _read_line(stdout, timeout)
+
+    try:
+        yield send, receive
+    finally:
+        stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        stdout.close()
+
+
+def _start(bot: BotProcess, runs: int) -> dict[str, Any]:
+    """Median start-up over `runs` starts; the last one is left running for the load phases."""
+    samples = []
+    for run in range(runs):
+        samples.append(bot.start())
+        if run < runs - 1:
+            bot.stop()
+    return {"startup_s": statistics.median(samples), "startup_samples_s": samples}
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    """The whole benchmark; returns everything `bench.report` prints and writes."""
+    cloud = Cloud()
+    cloud.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as logs:
+            env = cloud.bot_env()
+            bots = {STOCK: BotProcess(STOCK, "bench.stock_echo", env, Path(logs)),
+                    OURS: BotProcess(OURS, "bench.run_bot", env, Path(logs))}
+            try:
+                bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
+                phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
+                          for kind in KINDS for c in plan.concurrencies]
+                for name, bot in bots.items():
+                    bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
+                    bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")
+            finally:
+                for bot in bots.values():
+                    bot.stop()
+    finally:
+        cloud.stop()
+    return {"mode": plan.mode, "machine": machine(), "plan": asdict(plan), "bots": bot_figures, "phases": phases}

@@ -1,0 +1,256 @@
+"""Bot state and SSO exchange de-duplication on Azure Blob Storage, shared by every instance of the bot.
+
+Why not botbuilder-azure's `BlobStorage`: it pins azure-storage-blob 12.7.0 (2020) and its conditional write omits
+`overwrite=True`, so every write with an ETag fails with "blob already exists" (the SDK's SSO de-dup write among
+them). This module uses the maintained async SDK (`azure.storage.blob.aio`, on aiohttp) with the `Storage` contract's
+optimistic concurrency: one blob per state key, the blob's own ETag as the item's `e_tag`.
+
+State holds objects that are not JSON (`DialogState`, an OAuthPrompt's `datetime` and `PromptOptions` with an
+`Activity`), so bodies are jsonpickle JSON, as botbuilder's own Cosmos and Blob stores write them and `BotState`
+hashes them: a dialog begun on one instance resumes on another with the same types. Restoring is limited to the
+modules bot state is made of, so whoever can write the container cannot make the bot import arbitrary code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.blob.aio import LinearRetry as _LinearRetry
+from botbuilder.core import Storage
+from jsonpickle.pickler import Pickler
+from jsonpickle.unpickler import Unpickler
+
+from bot.dedupe import DEFAULT_TTL_S
+
+# Modules whose classes bot state may contain; anything else in a stored body is refused, never imported.
+RESTORABLE_MODULES = frozenset({
+    "botbuilder", "botframework", "msrest", "datetime", "decimal", "uuid", "enum", "collections", "copyreg",
+    "dialogs", "graph",
+})
+_TYPE_TAGS = ("py/object", "py/type", "py/function", "py/mod")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
+_CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
+_MAX_BLOB_NAME = 1024
+_JSON = ContentSettings(content_type="application/json")
+DEDUPE_PREFIX = "sso-exchange/"  # state blob names never contain "/", so the two can never collide
+
+
+class EtagConflictError(Exception):
+    """A write carried an ETag that is no longer the stored one. The text contains "Etag conflict", which is
+    what botbuilder's SSO middleware and our callers match on."""
+
+
+class StorageStartError(RuntimeError):
+    """The container could not be opened or created at start (message names the setting, never the secret)."""
+
+
+def blob_name(key: str) -> str:
+    """A reversible, collision-free blob name for a state key: every byte outside [A-Za-z0-9_-] is %XX-escaped,
+    so '/', '.', ':' and unicode in Teams ids cannot make virtual folders or trailing dots. Over-long names
+    (beyond Azure's 1024) fall back to a SHA-256 digest."""
+    name = "".join(c if _SAFE_NAME.fullmatch(c) else "".join(f"%{b:02X}" for b in c.encode()) for c in key)
+    if len(name) > _MAX_BLOB_NAME:
+        return "sha256-" + hashlib.sha256(key.encode()).hexdigest()
+    return name
+
+
+def is_valid_container_name(name: str) -> bool:
+    """Azure's rule: 3-63 characters, lower-case letters, digits and single inner hyphens."""
+    return bool(_CONTAINER_NAME.match(name))
+
+
+def encode_item(item: Any) -> bytes:
+    """The stored body: the item flattened by jsonpickle, without its `e_tag` (the blob's ETag is the truth)."""
+    flat = Pickler(unpicklable=True, keys=True).flatten(item)
+    if isinstance(flat, dict):
+        flat.pop("e_tag", None)
+    return json.dumps(flat, separators=(",", ":")).encode()
+
+
+def decode_item(body: bytes) -> Any:
+    """The item a body was made from; refuses type tags outside `RESTORABLE_MODULES`."""
+    flat = json.loads(body)
+    for value in _type_references(flat):
+        if value.split(".", 1)[0].split("/", 1)[0] not in RESTORABLE_MODULES:
+            raise ValueError(f"stored state names a type outside the allowed modules: {value[:80]!r}")
+    return Unpickler(keys=True, safe=True).restore(flat)
+
+
+def _type_references(node: Any) -> Iterator[str]:
+    """Every class/function name a jsonpickle document would import (and fails on `py/repr`, which evaluates)."""
+    if isinstance(node, dict):
+        if "py/repr" in node:
+            raise ValueError("stored state contains a py/repr entry")
+        for tag in _TYPE_TAGS:
+            if isinstance(node.get(tag), str):
+                yield node[tag]
+        for value in node.values():
+            yield from _type_references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _type_references(value)
+
+
+def _get_etag(item: Any) -> str | None:
+    value = item.get("e_tag") if isinstance(item, Mapping) else getattr(item, "e_tag", None)
+    return None if value is None else str(value)
+
+
+def _set_etag(item: Any, etag: str) -> None:
+    if isinstance(item, dict):
+        item["e_tag"] = etag
+    elif item is not None:
+        item.e_tag = etag
+
+
+class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder is untyped
+    """The botbuilder `Storage` contract on one Azure Blob container, one blob per key.
+
+    Writes follow MemoryStorage's rules: `e_tag` None or "*" overwrites; "" is an error; any other value must be the
+    stored blob's ETag (a missing blob is created atomically, as MemoryStorage accepts a first insert with any ETag),
+    else `EtagConflictError`. After a write the caller's item carries the new ETag, so a second save in the same turn
+    is not a false conflict. Open with `open()` at start (creates the container) and `close()` at shutdown.
+    """
+
+    def __init__(self, connection_string: str, container_name: str) -> None:
+        super().__init__()
+        # Short, bounded retries: a bot turn (and a 5 s invoke) cannot wait for the SDK's 15 s default backoff.
+        self.service = BlobServiceClient.from_connection_string(
+            connection_string,
+            retry_policy=_LinearRetry(backoff=1, random_jitter_range=1, retry_total=2),
+            connection_timeout=5,
+            read_timeout=10,
+        )
+        self.container: ContainerClient = self.service.get_container_client(container_name)
+
+    async def open(self) -> None:
+        """Create the container if it is missing; fail at start, not at the first turn."""
+        try:
+            await self.container.create_container()
+        except ResourceExistsError:
+            return
+        except AzureError as exc:
+            code = getattr(exc, "error_code", None) or ""
+            reason = f"HTTP {exc.status_code} {code}".strip() if isinstance(exc, HttpResponseError) else "unreachable"
+            raise StorageStartError(
+                f"BlobContainer {self.container.container_name!r}: cannot open or create it ({reason})"
+            ) from None
+
+    async def close(self) -> None:
+        """Close the client's HTTP session (one per process)."""
+        await self.service.close()
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        found = await asyncio.gather(*(self._read_one(key) for key in dict.fromkeys(keys or ())))
+        return {key: item for key, item in found if item is not None}
+
+    async def _read_one(self, key: str) -> tuple[str, Any]:
+        try:
+            download = await self.container.download_blob(blob_name(key))
+            body = await download.readall()
+        except ResourceNotFoundError:
+            return key, None
+        item = decode_item(body)
+        _set_etag(item, str(download.properties.etag))
+        return key, item
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        if changes is None:
+            raise ValueError("BlobStorage.write: changes are required")
+        await asyncio.gather(*(self._write_one(key, item) for key, item in changes.items()))
+
+    async def _write_one(self, key: str, item: Any) -> None:
+        etag = _get_etag(item)
+        if etag == "":
+            raise ValueError(f"BlobStorage.write: empty e_tag for key {key!r}")
+        blob = self.container.get_blob_client(blob_name(key))
+        body = encode_item(item)
+        if etag in (None, "*"):
+            result = await blob.upload_blob(body, overwrite=True, content_settings=_JSON)
+        else:
+            try:
+                result = await blob.upload_blob(
+                    body, overwrite=True, etag=etag, match_condition=MatchConditions.IfNotModified,
+                    content_settings=_JSON,
+                )
+            except (ResourceModifiedError, ResourceNotFoundError):
+                # Either the blob changed, or it does not exist yet: only an atomic create can tell them apart.
+                try:
+                    result = await blob.upload_blob(body, overwrite=False, content_settings=_JSON)
+                except ResourceExistsError:
+                    raise EtagConflictError(f"Etag conflict for key {key!r}: the stored item has changed") from None
+        _set_etag(item, str(result["etag"]))
+
+    async def delete(self, keys: list[str]) -> None:
+        await asyncio.gather(*(self._delete_one(key) for key in dict.fromkeys(keys or ())))
+
+    async def _delete_one(self, key: str) -> None:
+        try:
+            await self.container.delete_blob(blob_name(key))
+        except ResourceNotFoundError:
+            return
+
+
+class BlobExchangeDedupe:
+    """`ExchangeDedupe` across instances: an atomic create of an empty blob per key, expiry in its metadata.
+
+    The first `claim` creates the blob (If-None-Match: *) and wins; later ones find it and lose while it is fresh.
+    An expired entry is reclaimed by an overwrite conditional on the ETag just read, so two reclaimers cannot both
+    win. Expired blobs are only overwritten, never swept: a lifecycle rule on the `sso-exchange/` prefix can delete
+    them (README). Times are wall-clock seconds because instances on different machines compare them.
+    """
+
+    def __init__(self, container: ContainerClient, ttl_s: float = DEFAULT_TTL_S) -> None:
+        self.container = container
+        self.ttl_s = ttl_s
+
+    async def claim(self, key: str) -> bool:
+        blob = self.container.get_blob_client(DEDUPE_PREFIX + blob_name(key))
+        for _ in range(3):  # the entry may vanish between our steps (deleted by a lifecycle rule): try again
+            metadata = {"expires": f"{time.time() + self.ttl_s:.3f}"}
+            try:
+                await blob.upload_blob(b"", overwrite=False, metadata=metadata)
+                return True
+            except ResourceExistsError:
+                pass
+            try:
+                props = await blob.get_blob_properties()
+            except ResourceNotFoundError:
+                continue
+            if _expires(props.metadata) > time.time():
+                return False
+            try:
+                await blob.upload_blob(
+                    b"", overwrite=True, metadata=metadata, etag=props.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                return True
+            except ResourceModifiedError:
+                return False
+            except ResourceNotFoundError:
+                continue
+        return False
+
+
+def _expires(metadata: Mapping[str, str] | None) -> float:
+    """The stored expiry; an entry without a readable one counts as expired, so it can never block forever."""
+    try:
+        return float((metadata or {}).get("expires", "0"))
+    except ValueError:
+        return 0.0

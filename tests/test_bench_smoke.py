@@ -1,0 +1,70 @@
+"""Keeps the benchmark suite (`python -m bench`) working: the smoke run must produce every figure and every turn
+must have been answered with the right reply. No speed is asserted; the budgets are judged by the full run."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "loop_lag_p99_ms", "longest_callback_ms",
+                 "entra_per_turn", "token_service_per_turn", "graph_per_turn")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    out = tmp_path_factory.mktemp("bench") / "smoke.json"
+    run = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=ROOT,  # noqa: S603
+                         capture_output=True, text=True, timeout=50, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(out.read_text()), run.stdout
+
+
+def _is_figure(value: object) -> bool:
+    return isinstance(value, int | float) and not math.isnan(value) and value >= 0
+
+
+def test_every_phase_ran_and_every_turn_got_its_one_reply(smoke):
+    summary, _ = smoke
+    phases = {(p["bot"], p["turn"], p["concurrency"]) for p in summary["phases"]}
+    assert phases == {(bot, turn, c) for bot, turn in (("stock echo", "echo"), ("our bot", "help"),
+                                                        ("our bot", "get link")) for c in (1, 4)}
+    for phase in summary["phases"]:
+        assert phase["turns"] > 0 and phase["failures"] == 0, phase
+        assert phase["replies_ok"], phase
+
+
+def test_every_figure_is_measured(smoke):
+    summary, _ = smoke
+    for phase in summary["phases"]:
+        for figure in PHASE_FIGURES:
+            assert _is_figure(phase[figure]), (phase["bot"], phase["turn"], figure, phase[figure])
+    for bot in summary["bots"].values():
+        assert _is_figure(bot["startup_s"]) and bot["startup_s"] > 0
+        assert _is_figure(bot["peak_rss_mib"]) and bot["peak_rss_mib"] > 0
+    assert summary["machine"]["cores"] >= 1 and summary["machine"]["python"].startswith("3.")
+    assert _is_figure(summary["issue2"]["cpu_ratio_help_to_echo"])
+
+
+def test_the_turns_cost_what_they_should_at_the_cloud(smoke):
+    summary, _ = smoke
+    by_turn = {(p["turn"], p["concurrency"]): p for p in summary["phases"]}
+    assert by_turn[("echo", 1)]["entra_per_turn"] > 0  # the stock SDK asks Entra every turn: the anchor is stock
+    assert by_turn[("get link", 1)]["token_service_per_turn"] >= 1  # the warm turn looks the user's token up
+    assert by_turn[("get link", 1)]["graph_per_turn"] >= 1  # ... and the meeting in Graph
+    assert by_turn[("help", 1)]["graph_per_turn"] == 0
+
+
+def test_the_budgets_are_reported_and_printed(smoke):
+    summary, stdout = smoke
+    names = [b["budget"] for b in summary["budgets"]]
+    assert len(names) == 5
+    for budget in summary["budgets"]:
+        assert _is_figure(budget["measured"]) and isinstance(budget["met"], bool)
+        [line] = [line for line in stdout.splitlines() if budget["budget"] in line]
+        assert line.split()[0:2 - budget["met"]] == (["MET"] if budget["met"] else ["NOT", "MET"])
