@@ -23,6 +23,7 @@ SLOW_CALLBACK_S = 0.001
 MAX_SAMPLES = 200_000
 LAG_SAMPLES = web.AppKey("bench_lag_samples", deque)
 SLOW_CALLBACKS: deque[float] = deque(maxlen=MAX_SAMPLES)
+CALLBACKS = [0]  # every callback timed since the last read-out (the denominator of the stall percentiles)
 
 
 def install_lag_probe(app: web.Application) -> None:
@@ -44,6 +45,7 @@ def _install_stall_meter() -> None:
         started = clock()
         original(handle)
         took = clock() - started
+        CALLBACKS[0] += 1
         if took > SLOW_CALLBACK_S:
             SLOW_CALLBACKS.append(took * 1000)
 
@@ -69,10 +71,11 @@ async def _sample(samples: deque[float]) -> None:
 
 async def _read_lag(request: web.Request) -> web.Response:
     samples = request.app[LAG_SAMPLES]
-    taken, slow = list(samples), list(SLOW_CALLBACKS)
+    taken, slow, count = list(samples), list(SLOW_CALLBACKS), CALLBACKS[0]
     samples.clear()
     SLOW_CALLBACKS.clear()
-    return web.json_response({"samples_ms": taken, "slow_callbacks_ms": slow})
+    CALLBACKS[0] = 0
+    return web.json_response({"samples_ms": taken, "slow_callbacks_ms": slow, "callbacks": count})
 
 
 def serve(app: web.Application) -> None:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from bench.botproc import SLOW_CALLBACK_S
 from bench.procstat import cpu_seconds, machine, memory_mib, percentile
 from dialogs.cards import strings
 from graph.simulator import GraphSimulator, run_in_thread
@@ -120,13 +121,13 @@ class BotProcess:
         finally:
             connection.close()
 
-    def loop_samples_ms(self) -> tuple[list[float], list[float]]:
-        """(lag probe samples, callbacks over 1 ms) since the last call, which starts both afresh."""
+    def loop_samples_ms(self) -> tuple[list[float], list[float], int]:
+        """(lag probe samples, callbacks over 1 ms, callbacks in all) since the last call, which starts afresh."""
         status, body = self.get("/bench/lag")
         if status != 200:
             raise RuntimeError(f"{self.name}: /bench/lag answered {status}")
         data = json.loads(body)
-        return data["samples_ms"], data["slow_callbacks_ms"]
+        return data["samples_ms"], data["slow_callbacks_ms"], int(data["callbacks"])
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)
@@ -227,7 +228,7 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         result: dict[str, Any] = json.loads(receive(plan.max_seconds + 120) or "null")
         cpu = bot.cpu_seconds() - cpu_before
         after = cloud.counters()
-    lag, slow = bot.loop_samples_ms()
+    lag, slow, callbacks = bot.loop_samples_ms()
     turns = result["turns"]
     replies = cloud.cloud.connector.activities[before["replies"]:after["replies"]]
     expected_warmup = per_worker * concurrency
@@ -240,10 +241,20 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         "cpu_s": cpu, "cpu_ms_per_turn": _per_turn(cpu * 1000, turns),
         "loop_lag_p99_ms": percentile(lag, 99), "loop_lag_max_ms": max(lag, default=math.nan),
         "longest_callback_ms": max(slow, default=0.0), "callbacks_over_10ms": sum(s > 10 for s in slow),
+        "stall_p99_ms": stall_percentile(slow, callbacks, 99), "callbacks": callbacks,
         **{f"{name}_per_turn": _per_turn(after[name] - before[name], turns)
            for name in ("entra", "token_service", "graph")},
         "entra_requests": after["entra"] - before["entra"],
     }
+
+
+def stall_percentile(slow_ms: list[float], callbacks: int, pct: float) -> float:
+    """The pct-th percentile of how long single callbacks held the event loop, over *all* callbacks, of which only
+    those over SLOW_CALLBACK_S were kept: when fewer than (100 - pct)% were slow, it is at most that threshold."""
+    rank = math.ceil(callbacks * (100 - pct) / 100)
+    if rank == 0 or len(slow_ms) < rank:
+        return SLOW_CALLBACK_S * 1000
+    return sorted(slow_ms, reverse=True)[rank - 1]
 
 
 def _per_turn(total: float, turns: int) -> float:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "loop_lag_p99_ms", "longest_callback_ms",
-                 "entra_per_turn", "token_service_per_turn", "graph_per_turn")
+PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "loop_lag_p99_ms", "stall_p99_ms",
+                 "longest_callback_ms", "entra_per_turn", "token_service_per_turn", "graph_per_turn")
 
 
 @pytest.fixture(scope="module")

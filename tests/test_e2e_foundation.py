@@ -131,3 +131,24 @@ async def test_healthz(cloud):
     async with running_bot(cloud) as bot, bot.session.get(bot.url + "healthz") as response:
         assert response.status == 200
         assert (await response.json())["status"] == "ok"
+
+
+async def test_sdk_clients_are_built_once_not_every_turn(cloud, monkeypatch):
+    # The SDK builds a ConnectorClient and a TokenApiClient (msrest Configuration, pipeline, Session) per turn.
+    from botframework.connector.aio import ConnectorClient
+    from botframework.connector.token_api.aio import TokenApiClient
+
+    built = {"connector": 0, "token": 0}
+    for name, cls in (("connector", ConnectorClient), ("token", TokenApiClient)):
+        original = cls.__init__
+
+        def counting(self, *args, _name=name, _original=original, **kwargs):
+            built[_name] += 1
+            _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counting)
+    async with running_bot(cloud) as bot:
+        for _ in range(10):
+            assert (await bot.say("help"))[0] == 201
+        await cloud.connector.await_activities(10)
+    assert built == {"connector": 1, "token": 1}
