@@ -21,6 +21,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import BotFrameworkAuthentication
 
+from bot.auth_cache import AuthenticationCache
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
 
@@ -46,6 +47,7 @@ class LinkBotAdapter(CloudAdapter):
         super().__init__(auth)
         self.local_mode = local_mode
         self.pacer = ConversationPacer()
+        self.auth_cache = AuthenticationCache()
 
     async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:
         if request.method != "POST":
@@ -71,14 +73,17 @@ class LinkBotAdapter(CloudAdapter):
             auth_header = request.headers.get("Authorization", "")
             if not auth_header:
                 return web.Response(status=401)
-        try:
-            auth_result = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
-        except requests.RequestException as exc:
-            log.error("inbound token check could not reach the OpenID metadata: %s", type(exc).__name__)
-            return web.Response(status=503)
-        except Exception as exc:  # every flavour of bad token: expired, unknown key, wrong audience, ...
-            log.info("rejected inbound request: %s", type(exc).__name__)
-            return web.Response(status=401)
+        auth_result = self.auth_cache.get(auth_header, activity)
+        if auth_result is None:
+            try:
+                auth_result = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
+            except requests.RequestException as exc:
+                log.error("inbound token check could not reach the OpenID metadata: %s", type(exc).__name__)
+                return web.Response(status=503)
+            except Exception as exc:  # every flavour of bad token: expired, unknown key, wrong audience, ...
+                log.info("rejected inbound request: %s", type(exc).__name__)
+                return web.Response(status=401)
+            self.auth_cache.put(auth_header, activity, auth_result)
 
         try:
             invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)

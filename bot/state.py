@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import ConversationState, MemoryStorage, PrivateConversationState, Storage, UserState
+from botbuilder.core import MemoryStorage, PrivateConversationState, Storage
 
 from bot.blob_storage import BlobExchangeDedupe, BlobStorage, is_valid_container_name
 from bot.dedupe import ExchangeDedupe, MemoryExchangeDedupe
@@ -65,16 +65,14 @@ def storage_context(storage: Storage) -> Callable[[web.Application], AsyncIterat
 
 
 class BotStates:
-    """The state objects over one storage, saved together at the end of each turn."""
+    """The bot's only state: per user and conversation (dialog state, the last link), saved at the end of each turn.
+    Nothing is kept per conversation or per user alone, so no ConversationState/UserState is loaded or hashed."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.conversation = ConversationState(storage)
         self.private = PrivateConversationState(storage)
-        self.user = UserState(storage)
         self.dialog_state = self.private.create_property("DialogState")
         self.last_link = self.private.create_property("LastLink")
 
     async def save(self, context: object) -> None:
-        for state in (self.conversation, self.private, self.user):
-            await state.save_changes(context)  # type: ignore[arg-type]
+        await self.private.save_changes(context)  # type: ignore[arg-type]

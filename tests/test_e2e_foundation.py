@@ -152,3 +152,16 @@ async def test_sdk_clients_are_built_once_not_every_turn(cloud, monkeypatch):
             assert (await bot.say("help"))[0] == 201
         await cloud.connector.await_activities(10)
     assert built == {"connector": 1, "token": 1}
+
+
+async def test_a_remembered_token_is_still_checked_against_each_activity(cloud):
+    # Validation results are cached per (token, channel, serviceUrl): the same token for another service URL,
+    # or one that has expired, is checked in full again.
+    token = cloud.auth_header()
+    async with running_bot(cloud) as bot:
+        assert (await bot.post(cloud.activity("help"), auth=token))[0] == 201
+        assert (await bot.post(cloud.activity("help"), auth=token))[0] == 201
+        elsewhere = cloud.activity("help")
+        elsewhere["serviceUrl"] = "http://127.0.0.1:9/elsewhere/"
+        assert (await bot.post(elsewhere, auth=token))[0] == 401
+        await cloud.connector.await_activities(2)
