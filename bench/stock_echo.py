@@ -16,17 +16,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bench.botproc import install_lag_probe, serve
-
-# The samples' config.py: environment name -> the attribute the SDK reads; unset ones stay absent.
-ENDPOINTS = {
-    "OAuthUrl": "OAUTH_URL",
-    "ToBotFromChannelOpenIdMetadataUrl": "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
-    "ToBotFromChannelTokenIssuer": "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER",
-    "ToBotFromEmulatorOpenIdMetadataUrl": "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
-    "ToChannelFromBotLoginUrl": "TO_CHANNEL_FROM_BOT_LOGIN_URL",
-    "ToChannelFromBotOAuthScope": "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE",
-    "CallerId": "CALLER_ID",
-}
+from config import SDK_PASSTHROUGH
 
 
 class EchoConfig:
@@ -37,7 +27,7 @@ class EchoConfig:
         self.APP_PASSWORD = env.get("MicrosoftAppPassword", "")
         self.APP_TYPE = env.get("MicrosoftAppType", "MultiTenant")
         self.APP_TENANTID = env.get("MicrosoftAppTenantId", "")
-        for name, attribute in ENDPOINTS.items():
+        for name, attribute in SDK_PASSTHROUGH.items():  # the same names the samples' config.py maps
             if env.get(name):
                 setattr(self, attribute, env[name])
 

@@ -32,10 +32,10 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_well_formed(activity: Activity) -> bool:
-    """The fields every turn relies on: type, serviceUrl, conversation.id and from.id, as strings; and ids without
-    control characters (they end up in the connector's URL path, where a newline makes every reply fail)."""
+    """The fields every turn relies on: type, serviceUrl, channelId, conversation.id and from.id, as strings; and ids
+    without control characters (they end up in the connector's URL path, where a newline makes every reply fail)."""
     ids = (getattr(activity.conversation, "id", None), getattr(activity.from_property, "id", None))
-    if not all(isinstance(v, str) and v for v in (activity.type, activity.service_url, *ids)):
+    if not all(isinstance(v, str) and v for v in (activity.type, activity.service_url, activity.channel_id, *ids)):
         return False
     return not any(isinstance(v, str) and _CONTROL_CHARS.search(v) for v in (*ids, activity.id, activity.reply_to_id))
 

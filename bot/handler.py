@@ -16,6 +16,7 @@ from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, SignInConstants
 from botbuilder.schema.teams import MessagingExtensionAction
 
+from bot.errors import invoke_error_body
 from bot.messaging_extension import MessagingExtension
 from bot.state import BotStates
 from dialogs.cards import strings, welcome_card
@@ -132,6 +133,10 @@ class LinkBot(TeamsActivityHandler):
             # The SDK answers 501 to anything it has no handler for; an unknown invoke is not a server error.
             log.info("ignored an invoke the bot does not handle: %.60s", name or "-")
             return self._create_invoke_response()
+        if name.startswith("composeExtension/") and not isinstance(turn_context.activity.value, dict):
+            # The SDK would raise deserialising a missing or non-object value: answer it as the failure it is.
+            status, body = invoke_error_body(name)
+            return InvokeResponse(status=status, body=body)
         return await super().on_invoke_activity(turn_context)
 
     async def on_signin_failure(self, turn_context: TurnContext) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import io
+import logging
+import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 
+from bot.logsafe import configure_logging
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
 
@@ -47,3 +53,76 @@ def sim(cloud: LoopbackCloud) -> Iterator[GraphSimulator]:
     finally:
         cloud.token_service.token_minter = opaque_token
         handle.stop()
+
+
+class LeakScan:
+    """Every log line the app's own logging wrote during the session, and independent detectors for leaks.
+
+    The detectors are written apart from bot/logsafe.py on purpose: they check its output, not its rules.
+    """
+
+    DETECTORS: ClassVar[dict[str, re.Pattern[str]]] = {
+        "bearer token": re.compile(r"(?i)\bbearer\s+(?!\[token\])[\w.~+/-]{8,}"),
+        "JWT": re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*"),
+        "email address": re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"),
+        "phone number": re.compile(
+            r"(?<![\w.:/-])\+\d[\d ().-]{7,17}\d(?!\w)|\(\d{3}\)\s?\d{3}[-. ]\d{4}\b|(?<![\w-])\d{3}-\d{3}-\d{4}\b"
+        ),
+    }
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.buffer = io.StringIO()
+        self.secrets = [s for s in secrets if s]
+
+    def lines(self) -> list[str]:
+        return self.buffer.getvalue().splitlines()
+
+    def leaks(self, lines: list[str]) -> list[tuple[str, str]]:
+        """(kind, line) for every line a detector or a known secret matches."""
+        found = []
+        for line in lines:
+            for kind, pattern in self.DETECTORS.items():
+                if pattern.search(line):
+                    found.append((kind, line))
+            found += [("secret", line) for secret in self.secrets if secret in line]
+        return found
+
+
+class _CopyingHandler(logging.Handler):
+    """Hands a copy of each record to the app's handler, so the redaction cannot change what other handlers
+    (pytest's caplog) see."""
+
+    def __init__(self, inner: logging.Handler) -> None:
+        super().__init__(logging.NOTSET)
+        self.inner = inner
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.inner.handle(copy.copy(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_leak_scan(request: pytest.FixtureRequest, loopback_cloud: LoopbackCloud) -> Iterator[LeakScan]:
+    """Installs the app's own logging (`configure_logging("DEBUG", ...)`) into memory for the whole session, and at
+    the end fails the session if any line carries a token, JWT, the cloud's client secret, an email or a phone."""
+    scan = LeakScan([loopback_cloud.app_password])
+    root = logging.getLogger()
+    saved_level = root.level
+    noisy = {name: logging.getLogger(name).level for name in ("msrest", "urllib3", "msal", "azure")}
+    app_handler = configure_logging("DEBUG", secrets=[loopback_cloud.app_password])
+    root.removeHandler(app_handler)
+    app_handler.setStream(scan.buffer)  # type: ignore[attr-defined]
+    tee = _CopyingHandler(app_handler)
+    root.addHandler(tee)
+    yield scan
+    root.removeHandler(tee)
+    root.setLevel(saved_level)
+    for name, level in noisy.items():
+        logging.getLogger(name).setLevel(level)
+    lines = scan.lines()
+    leaks = scan.leaks(lines)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nlog-leak scan: {len(lines)} log lines scanned, {len(leaks)} leaks")
+    assert not leaks, "log lines leak: " + "; ".join(f"{kind}: {line[:200]}" for kind, line in leaks[:5])

@@ -1,0 +1,312 @@
+"""Property-based tests over hostile input (issue 10): activity payloads, card submits at every step of the flow, and
+meeting references. No input may make the service answer 5xx or crash a turn ("turn failed" stays at zero), and no
+reference may ever yield another user's link.
+
+The bot runs on its own event loop in a thread (`BotThread`), so the synchronous Hypothesis tests post with
+`requests`. Every example is a new user (a counter, not a Hypothesis draw, which repeats values), hence a fresh
+conversation: replies are paced per conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialogs.cards import actions
+from graph.simulator import GraphSimulator, SimMeeting, run_in_thread
+from tests.cloud import LoopbackCloud, opaque_token
+from tests.e2e_support import card_text, running_bot
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = 150
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+SOON = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=3)
+
+
+class BotThread:
+    """The real app (`running_bot`) served from its own event loop in a daemon thread."""
+
+    def __init__(self, cloud: LoopbackCloud, sim: GraphSimulator, **env: str) -> None:
+        self._context = running_bot(cloud, sim, **env)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="bot-under-fuzz", daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> BotThread:
+        self._thread.start()
+        bot = asyncio.run_coroutine_threadsafe(self._context.__aenter__(), self._loop).result(30)
+        self.url = bot.url
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self._context.__aexit__(kind, error, tb), self._loop).result(30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+
+
+class TurnFailures(logging.Handler):
+    """Counts the turn error handler's "turn failed" records."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.last = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("turn failed"):
+            self.count += 1
+            self.last = record.getMessage()[:300]
+
+
+@dataclass
+class Served:
+    cloud: LoopbackCloud
+    sim: GraphSimulator
+    url: str
+    failures: TurnFailures
+    examples: list[int]  # examples run, per property (reported at teardown)
+    serial: Iterator[int]
+
+    def new_user(self, prefix: str) -> str:
+        """A user never seen before: a fresh conversation, with no state and no pacing history."""
+        return f"{prefix}-{next(self.serial)}"
+
+    def post(self, activity: dict[str, Any]) -> int:
+        status, _ = self.cloud.post(self.url, activity, timeout=15)
+        return status
+
+    def replies(self, conversation_id: str) -> list[dict[str, Any]]:
+        sent = self.cloud.connector.activities
+        return [a for a in sent if (a.get("conversation") or {}).get("id") == conversation_id]
+
+
+@pytest.fixture(scope="module")
+def served(loopback_cloud: LoopbackCloud) -> Iterator[Served]:
+    cloud = loopback_cloud
+    cloud.reset()
+    sim = GraphSimulator(seed=False)
+    handle = run_in_thread(sim)
+    sim.base_url = handle.base_url  # type: ignore[attr-defined]
+    cloud.token_service.token_minter = lambda _teams_id, aad_id: sim.issue_token(aad_id)
+    failures = TurnFailures()
+    logging.getLogger("bot.errors").addHandler(failures)
+    examples: list[int] = []
+    try:
+        with BotThread(cloud, sim) as bot:
+            yield Served(cloud, sim, bot.url, failures, examples, itertools.count())
+    finally:
+        logging.getLogger("bot.errors").removeHandler(failures)
+        cloud.token_service.token_minter = opaque_token
+        handle.stop()
+        cloud.reset()
+        print(f"\nfuzz examples run: {sum(examples)} ({', '.join(map(str, examples))})")
+
+
+@pytest.fixture
+def check(served: Served) -> Iterator[Callable[[int], None]]:
+    """Per property: counts its examples and asserts after each that no turn failed."""
+    ran = [0]
+    served.failures.count = 0  # each property answers for its own turns
+
+    def after_example(status: int) -> None:
+        ran[0] += 1
+        assert status < 500, status
+        assert served.failures.count == 0, served.failures.last
+
+    yield after_example
+    served.examples.append(ran[0])
+
+
+# --- strategies --------------------------------------------------------------------------------------------------
+
+ANY_CHAR = st.characters(blacklist_categories=("Cs",))  # every code point JSON can carry, controls included
+TEXTS = st.one_of(
+    st.text(ANY_CHAR, max_size=60),
+    st.sampled_from(["get link", "help", "cancel", "sign out", "logout", "skip", "try again", "get link new", ""]),
+    st.builds("{} {}".format, st.sampled_from(["get link", "GET LINK", "help"]), st.text(ANY_CHAR, max_size=30)),
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(ANY_CHAR, max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
+INVOKES = st.sampled_from([
+    "signin/tokenExchange", "signin/verifyState", "signin/failure", "composeExtension/fetchTask",
+    "composeExtension/submitAction", "composeExtension/query", "composeExtension/queryLink", "task/fetch",
+    "task/submit", "adaptiveCard/action", "actionableMessage/executeAction", "fileConsent/invoke", "config/fetch",
+    "tab/fetch", "healthCheck", "",
+]) | st.text(ANY_CHAR, max_size=30)
+TYPES = st.sampled_from([
+    "message", "invoke", "conversationUpdate", "installationUpdate", "messageReaction", "event", "typing",
+    "endOfConversation", "messageUpdate", "messageDelete", "trace", "handoff",
+]) | st.text(ANY_CHAR, min_size=1, max_size=12)
+OPTIONAL_KEYS = ["id", "timestamp", "localTimestamp", "localTimezone", "channelId", "recipient", "entities",
+                 "channelData", "locale", "text", "value", "name", "replyToId"]
+EXTRA_KEYS = st.sampled_from([*OPTIONAL_KEYS, "attachments", "membersAdded", "membersRemoved", "action", "speak",
+                              "textFormat", "relatesTo", "callerId", "semanticAction", "label"]) | st.text(max_size=8)
+INPUTS = [actions.INPUT_MEETING_REF, actions.INPUT_CLIENT_NAME, actions.INPUT_CLIENT_EMAIL, actions.INPUT_CLIENT_PHONE,
+          actions.INPUT_SUBJECT, actions.INPUT_START_DATE, actions.INPUT_START_TIME, actions.INPUT_DURATION]
+INPUT_VALUES = st.one_of(
+    JSON,
+    st.sampled_from(["", " ", "alex@example.com", "a@b", "+1 206 555 0100", "(206) 555-0100", "+44 20 7946 0958",
+                     "2030-01-01", "1999-12-31", "10:30", "25:99", "45", "-5", "99999", "new", "this meeting"]),
+)
+ACTIONS = st.sampled_from(sorted(actions.ALL_ACTIONS)) | st.text(ANY_CHAR, max_size=12) | JSON
+
+
+# --- properties --------------------------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(data=st.data())
+def test_no_activity_payload_gets_a_5xx_or_crashes_a_turn(served: Served, check: Callable[[int], None],
+                                                          data: st.DataObject) -> None:
+    cloud = served.cloud
+    kind = data.draw(TYPES, "type")
+    user = served.new_user("fuzz")
+    activity = cloud.activity(
+        data.draw(TEXTS, "text"),
+        type=kind,
+        user=user,
+        name=data.draw(INVOKES, "name") if kind == "invoke" else data.draw(st.none() | TEXTS, "name"),
+        value=data.draw(JSON, "value"),
+        conversation_type=data.draw(st.sampled_from(["personal", "groupChat", "channel"]), "conversation"),
+        locale=data.draw(st.sampled_from(["en-US", "fr-FR", "", "xx", "zz-ZZ-ZZ", "en_GB", "\u202e"]), "locale"),
+        mention=data.draw(st.booleans(), "mention"),
+    )
+    for key in data.draw(st.lists(st.sampled_from(OPTIONAL_KEYS), max_size=3), "drop"):
+        activity.pop(key, None)
+    activity.update(data.draw(st.dictionaries(EXTRA_KEYS, JSON, max_size=3), "extra"))
+    required = data.draw(st.sampled_from([None, "type", "conversation", "from"]), "break")
+    broken = data.draw(st.sampled_from([None, "", 0, [], {"name": "x"}]), "broken")
+    if required:
+        activity[required] = broken  # missing or empty: 400; a wrong JSON type: at least no 5xx
+    status = served.post(activity)
+    if required and broken in (None, ""):
+        assert status == 400
+    check(status)
+
+
+def _person(served: Served, user: str) -> tuple[str, SimMeeting]:
+    """A signed-in user with one meeting of their own; returns (AAD id, meeting)."""
+    served.cloud.token_service.give_token(user)
+    aad = served.cloud.user_ids(user)[1]
+    return aad, served.sim.add_meeting(aad, f"Meeting of {user}", SOON, SOON + timedelta(minutes=30))
+
+
+def _say(served: Served, user: str, text: str | None, value: Any = None) -> None:
+    assert served.post(served.cloud.activity(text, user=user, value=value)) == 201
+
+
+STEPS = ["idle", "meeting", "new", "client", "result", "confirm", "error"]
+
+
+def _go_to(served: Served, user: str, meeting: SimMeeting, step: str) -> None:
+    """Drive `user`'s flow to `step` the way a person would."""
+    if step == "meeting":
+        _say(served, user, "get link")
+    elif step == "new":
+        _say(served, user, "get link new")
+    elif step != "idle":
+        _say(served, user, f"get link {meeting.id}")
+    if step == "result":
+        _say(served, user, None, {"action": actions.SKIP})
+    elif step == "confirm":
+        _say(served, user, None, {"action": actions.CLIENT_DETAILS, actions.INPUT_CLIENT_PHONE: "+1 206 555 0100"})
+        _say(served, user, None, {"action": actions.TEXT_LINK})
+    elif step == "error":
+        served.sim.inject("getVirtualAppointmentJoinWebUrl", status=503, retry_after="0", times=5)
+        try:
+            _say(served, user, None, {"action": actions.SKIP})
+        finally:
+            served.sim.clear_faults()
+
+
+@FUZZ
+@given(data=st.data())
+def test_no_card_submit_at_any_step_crashes_a_turn(served: Served, check: Callable[[int], None],
+                                                   data: st.DataObject) -> None:
+    user = served.new_user("submit")
+    _aad, meeting = _person(served, user)
+    step = data.draw(st.sampled_from(STEPS), "step")
+    _go_to(served, user, meeting, step)
+    conversation = served.cloud.activity("x", user=user)["conversation"]["id"]
+    before = len(served.replies(conversation))
+    value: Any = {"action": data.draw(ACTIONS, "action")}
+    value.update(data.draw(st.dictionaries(st.sampled_from(INPUTS) | st.text(max_size=6), INPUT_VALUES, max_size=5),
+                           "inputs"))
+    if data.draw(st.integers(0, 9), "shape") == 0:
+        value = data.draw(JSON, "value")  # not even a dict
+    text = data.draw(st.none() | TEXTS, "text")
+    status = served.post(served.cloud.activity(text, user=user, value=value))
+    check(status)
+    known = isinstance(value, dict) and isinstance(value.get("action"), str) and value["action"] in actions.ALL_ACTIONS
+    if known or (text or "").strip():  # a submit no card of ours sends may be ignored
+        assert len(served.replies(conversation)) > before, f"no reply at step {step}"
+
+
+REF_PARTS = st.text(st.characters(blacklist_categories=("Cs",)), max_size=24)
+REFERENCES = st.one_of(
+    st.text(ANY_CHAR, max_size=80),
+    st.builds("https://teams.microsoft.com/l/meetup-join/{}/0?context={}".format, REF_PARTS, REF_PARTS),
+    st.builds("https://teams.microsoft.com/meet/{}?p={}".format, st.text("0123456789 ", max_size=20), REF_PARTS),
+    st.builds(" ".join, st.lists(st.text("0123456789", min_size=1, max_size=4), max_size=6)),
+    st.builds("19:meeting_{}@thread.v2".format, REF_PARTS),
+    st.builds("{}' or 1 eq 1 or '{}".format, REF_PARTS, REF_PARTS),
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_no_meeting_reference_crashes_a_turn_or_yields_another_users_link(
+    served: Served, check: Callable[[int], None], data: st.DataObject
+) -> None:
+    user = served.new_user("ref")
+    _aad, mine = _person(served, user)
+    _victim_aad, theirs = _person(served, f"victim-{user}")
+    source = data.draw(st.sampled_from(["random", "theirs", "mine"]), "source")
+    if source == "random":
+        reference = data.draw(REFERENCES, "reference")
+    else:
+        meeting = theirs if source == "theirs" else mine
+        forms = [meeting.id, meeting.join_web_url, meeting.short_url, meeting.join_meeting_id]
+        reference = data.draw(st.sampled_from(forms), "form") + data.draw(st.sampled_from(["", " ", "#x", "'"]), "tail")
+    as_submit = data.draw(st.booleans(), "as_submit")
+    if as_submit:
+        _say(served, user, "get link")
+        status = served.post(served.cloud.activity(
+            None, user=user, value={"action": actions.MEETING_REF, actions.INPUT_MEETING_REF: reference}))
+    else:
+        status = served.post(served.cloud.activity(f"get link {reference}", user=user))
+    check(status)
+    if status == 201:
+        _say(served, user, None, {"action": actions.SKIP})
+    conversation = served.cloud.activity("x", user=user)["conversation"]["id"]
+    shown = json.dumps([card_text(a) for a in served.replies(conversation)])
+    assert served.replies(conversation), "no reply"
+    assert theirs.virtual_appointment_url not in shown  # never another user's link
+    assert theirs.join_web_url not in shown or reference.startswith(theirs.join_web_url)
+
+
+def test_fuzz_examples_really_ran(served: Served) -> None:
+    """Guards against a property silently running nothing (Hypothesis settings, an early return)."""
+    assert served.examples and all(n > 0 for n in served.examples), served.examples
