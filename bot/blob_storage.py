@@ -37,6 +37,7 @@ from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
 from bot.dedupe import DEFAULT_TTL_S
+from bot.storage_errors import EtagConflictError
 
 # Modules whose classes bot state may contain; anything else in a stored body is refused, never imported.
 RESTORABLE_MODULES = frozenset({
@@ -49,11 +50,6 @@ _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _MAX_BLOB_NAME = 1024
 _JSON = ContentSettings(content_type="application/json")
 DEDUPE_PREFIX = "sso-exchange/"  # state blob names never contain "/", so the two can never collide
-
-
-class EtagConflictError(Exception):
-    """A write carried an ETag that is no longer the stored one. The text contains "Etag conflict", which is
-    what botbuilder's SSO middleware and our callers match on."""
 
 
 class StorageStartError(RuntimeError):

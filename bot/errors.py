@@ -12,7 +12,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.blob_storage import EtagConflictError
+from bot.storage_errors import EtagConflictError
 from dialogs.cards import strings
 
 log = logging.getLogger(__name__)

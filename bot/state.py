@@ -13,7 +13,6 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import MemoryStorage, PrivateConversationState, Storage
 
-from bot.blob_storage import BlobExchangeDedupe, BlobStorage, is_valid_container_name
 from bot.dedupe import ExchangeDedupe, MemoryExchangeDedupe
 from config import ConfigError, Settings
 
@@ -32,6 +31,9 @@ def create_storage(settings: Settings) -> Storage:
     add `storage_context(storage)` to `app.cleanup_ctx`."""
     if settings.bot_storage == "memory":
         return CopyingMemoryStorage()
+    # The Azure SDK (~6 MiB resident) is loaded only by the instances that use it.
+    from bot.blob_storage import BlobStorage, is_valid_container_name
+
     if not is_valid_container_name(settings.blob_container):
         raise ConfigError("BlobContainer must be 3-63 lower-case letters, digits and single hyphens")
     try:
@@ -42,8 +44,10 @@ def create_storage(settings: Settings) -> Storage:
 
 def create_dedupe(settings: Settings, storage: Storage) -> ExchangeDedupe:
     """SSO exchange de-duplication in the same place as state: across instances when state is shared."""
-    if isinstance(storage, BlobStorage):
-        return BlobExchangeDedupe(storage.container)
+    if settings.bot_storage == "blob":
+        from bot.blob_storage import BlobExchangeDedupe
+
+        return BlobExchangeDedupe(storage.container)  # type: ignore[attr-defined]
     return MemoryExchangeDedupe()
 
 
@@ -52,14 +56,15 @@ def storage_context(storage: Storage) -> Callable[[web.Application], AsyncIterat
     start-up) and closes its client after the last in-flight turn. Nothing to do for memory."""
 
     async def context(_app: web.Application) -> AsyncIterator[None]:
-        if not isinstance(storage, BlobStorage):
+        opener, closer = getattr(storage, "open", None), getattr(storage, "close", None)
+        if opener is None or closer is None:  # memory: nothing to open or close
             yield
             return
         try:
-            await storage.open()
+            await opener()
             yield
         finally:
-            await storage.close()
+            await closer()
 
     return context
 
