@@ -141,10 +141,8 @@ SIGN_IN_PRIVATE_TITLE = "Sign in privately"
 SIGN_IN_PRIVATE = "To keep your account safe, I'll ask you to sign in in our one-to-one chat."
 SIGN_IN_PRIVATE_NEXT = "Open a chat with me, sign in there, then come back here and type get link again."
 SIGN_IN_FAILED = "Sign-in didn't finish, so please type get link to try again."
-SIGNED_IN = "You're signed in."
 SIGNED_IN_NEXT = "You're signed in; type get link here, or in the chat you came from."
 SIGNED_OUT = "You're signed out; type get link whenever you want to sign in again."
-NOT_SIGNED_IN = "You weren't signed in, so there was nothing to sign out of."
 CANCELLED = "OK, I've stopped; type get link whenever you're ready."
 NOTHING_TO_CANCEL = "There's nothing to cancel; type get link to start."
 UNKNOWN_COMMAND = "I didn't understand that; type get link to get a client join link, or help to see what I can do."
@@ -153,7 +151,6 @@ ME_SIGN_IN = "Sign in to get client join links"
 
 # --- Things that went wrong (one sentence each, saying what to do) ---------------------------------------------
 
-ERROR_TITLE = "Something needs your attention"
 ERR_SIGN_IN_AGAIN = "Your sign-in has expired, so please sign in again."
 ERR_ADMIN_CONSENT = (
     "This app isn't allowed to read virtual appointments yet, "
@@ -168,7 +165,6 @@ ERR_BAD_REQUEST = "Teams didn't accept that meeting, so please check the link or
 ERR_THROTTLED = "Microsoft 365 is busy right now, so please try again in a minute."
 ERR_TRY_LATER = "Teams isn't responding right now, so please try again in a few minutes."
 ERR_CALENDAR = "I couldn't read your calendar, so please paste the meeting's join link or meeting ID."
-ERR_CREATE_MEETING = "I couldn't start a new meeting, so please try again in a minute."
 ERR_TEXT_FAILED = "I couldn't send the text, so please send the link another way."
 ERR_TENANT_NOT_ALLOWED = "This app isn't available for your workplace, so please contact your IT team."
 TRY_AGAIN_HINT = "Tap Try again, or type get link to start over."
