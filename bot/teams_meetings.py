@@ -16,6 +16,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
+from dialogs.linking import teams_meeting_id
 from dialogs.services import ThisMeeting
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,6 @@ def _time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def teams_meeting_id(context: TurnContext) -> str | None:
-    data = context.activity.channel_data
-    meeting = data.get("meeting") if isinstance(data, dict) else None
-    meeting_id = meeting.get("id") if isinstance(meeting, dict) else None
-    return meeting_id if isinstance(meeting_id, str) and meeting_id else None
 
 
 async def this_meeting(context: TurnContext) -> ThisMeeting | None:

@@ -14,8 +14,9 @@ from dialogs.cards import actions, confirm_text_card, error_card, result_card, s
 from dialogs.client_details import ClientDetails, is_us_number
 from dialogs.commands import clean_text
 from dialogs.graph_errors import is_transient, sentence_for
+from dialogs.linking import LinkFailure, join_link
 from dialogs.meeting import sign_out_quietly
-from dialogs.services import DialogServices, submitted_action, turn_locale, turn_time_zone
+from dialogs.services import DialogServices, submitted_action, turn_time_zone
 from graph.errors import Forbidden, GraphError, Unauthorized
 from graph.models import SmsAttendee
 
@@ -58,18 +59,15 @@ class LinkDialog(ComponentDialog):
         meeting: dict[str, Any] = step.options["meeting"]
         client = ClientDetails(**(step.options.get("client") or {}))
         try:
-            url = await self.services.graph(context).get_join_link(
-                meeting["id"], locale=turn_locale(context), deadline=self.services.deadline()
-            )
-        except Unauthorized:
-            await sign_out_quietly(step, self.services)
-            return await step.end_dialog(False)
-        except GraphError as exc:
-            log.info("join link failed: %s %s", type(exc).__name__, exc.status)
-            if not is_transient(exc):
-                await context.send_activity(sentence_for(exc))
+            url = await join_link(self.services, context, meeting["id"], deadline=self.services.deadline())
+        except LinkFailure as failure:
+            if failure.token_refused:
+                await sign_out_quietly(step, self.services)
                 return await step.end_dialog(False)
-            await send_card(context, error_card(sentence_for(exc), retry_action=actions.RETRY))
+            if not failure.transient:
+                await context.send_activity(failure.sentence)
+                return await step.end_dialog(False)
+            await send_card(context, error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
         tz_name = turn_time_zone(context)
         can_text = bool(client.phone) and is_us_number(client.phone)

@@ -17,7 +17,7 @@ from typing import TypeVar
 from botbuilder.core import TurnContext
 
 from dialogs.cards import strings
-from dialogs.graph_errors import sentence_for
+from dialogs.graph_errors import is_transient, sentence_for
 from dialogs.services import DialogServices, ThisMeeting, turn_locale
 from graph.errors import GraphError, Unauthorized
 from graph.models import OnlineMeeting
@@ -58,10 +58,11 @@ class LinkFailure(Exception):
     """Why there is no link, as the one sentence to show; `token_refused` when Graph rejected the user's token
     (the caller should sign the user out so the next attempt signs in afresh)."""
 
-    def __init__(self, sentence: str, *, token_refused: bool = False) -> None:
+    def __init__(self, sentence: str, *, token_refused: bool = False, transient: bool = False) -> None:
         super().__init__(sentence)
         self.sentence = sentence
         self.token_refused = token_refused
+        self.transient = transient  # the same request may well work in a moment: offer "Try again"
 
 
 def rejection_sentence(rejected: Rejected) -> str:
@@ -72,11 +73,17 @@ def is_this_meeting(text: str) -> bool:
     return text.strip().lower() in THIS_MEETING_WORDS
 
 
-def in_meeting_chat(context: TurnContext) -> bool:
-    """True in a meeting's chat (or the meeting itself): Teams then sends `channelData.meeting.id`."""
+def teams_meeting_id(context: TurnContext) -> str | None:
+    """`channelData.meeting.id`: the Teams meeting id, for the meeting info API only (Graph rejects it)."""
     data = context.activity.channel_data
     meeting = data.get("meeting") if isinstance(data, dict) else None
-    return isinstance(meeting, dict) and bool(meeting.get("id"))
+    meeting_id = meeting.get("id") if isinstance(meeting, dict) else None
+    return meeting_id if isinstance(meeting_id, str) and meeting_id else None
+
+
+def in_meeting_chat(context: TurnContext) -> bool:
+    """True in a meeting's chat (or the meeting itself): Teams then sends `channelData.meeting.id`."""
+    return teams_meeting_id(context) is not None
 
 
 def reference_problem(text: str, *, in_meeting: bool) -> str | None:
@@ -96,7 +103,7 @@ async def within(awaitable: Awaitable[T], deadline: float) -> T:
 
 def _graph_failure(exc: GraphError, what: str) -> LinkFailure:
     log.info("%s failed: %s %s", what, type(exc).__name__, exc.status)
-    return LinkFailure(sentence_for(exc), token_refused=isinstance(exc, Unauthorized))
+    return LinkFailure(sentence_for(exc), token_refused=isinstance(exc, Unauthorized), transient=is_transient(exc))
 
 
 def next_quarter_hour(now: datetime) -> datetime:

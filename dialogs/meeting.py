@@ -69,9 +69,11 @@ class MeetingDialog(ComponentDialog):
     async def ask_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         options = step.options or {}
         if options.get("reference"):
-            return await step.next(options["reference"])
+            step.values["given"] = options["reference"]
+            return await step.next(None)
         if not options.get("asked") and in_meeting_chat(step.context):
-            return await step.next(strings.THIS_MEETING)
+            step.values["given"] = strings.THIS_MEETING
+            return await step.next(None)
         context = step.context
         tz_name = turn_time_zone(context)
         meetings: list[Any] = []
@@ -90,10 +92,7 @@ class MeetingDialog(ComponentDialog):
         return Dialog.end_of_turn
 
     async def resolve_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        given = step.result if isinstance(step.result, str) and (step.options or {}).get("reference") else None
-        if given is None and step.result == strings.THIS_MEETING:
-            given = strings.THIS_MEETING
-        text = (given if given is not None else typed_reference(step)) or ""
+        text = step.values.get("given") or typed_reference(step) or ""
         if is_this_meeting(text):
             meeting = await self.services.this_meeting(step.context)
             if meeting is None:
