@@ -1,25 +1,49 @@
-"""Client details: one optional form (name, email, mobile); Skip or typing `skip` goes on without them.
+"""ClientDialog: one optional form (name, email, mobile); Skip or typing `skip` goes on without them.
 
 Invalid fields are asked again with the reason next to them; everything typed stays in the form.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
-from dialogs.base import send_card
 from dialogs.cards import actions, client_form_card
 from dialogs.client_details import region_from_locale, validate_client_details
-from dialogs.commands import clean_text
-from dialogs.services import submitted, turn_locale
+from dialogs.turn import Turn
+
+
+@dataclass(frozen=True, slots=True)
+class ClientForm:
+    """The form as last shown (the dialog's options): what was typed, the reasons, the meeting's subject."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    subject: str | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, data: Any) -> ClientForm:
+        state = data if isinstance(data, dict) else {}
+        errors = state.get("errors")
+        return cls(
+            name=str(state.get("name") or ""),
+            email=str(state.get("email") or ""),
+            phone=str(state.get("phone") or ""),
+            errors={str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {},
+            subject=state.get("subject") if isinstance(state.get("subject"), str) else None,
+        )
 
 
 class ClientDialog(ComponentDialog):
-    """Ends with the validated details as a dict (`ClientDetails` fields; empty when skipped)."""
+    """Ends with the validated details (`ClientDetails.to_state()`; empty when skipped)."""
 
     ID = "client"
 
@@ -29,36 +53,36 @@ class ClientDialog(ComponentDialog):
         self.initial_dialog_id = "clientSteps"
 
     async def form_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options: dict[str, Any] = step.options or {}
+        form = ClientForm.from_state(step.options)
         card = client_form_card(
-            name=options.get("name", ""),
-            email=options.get("email", ""),
-            phone=options.get("phone", ""),
-            errors=options.get("errors"),
-            meeting_subject=options.get("subject"),
+            name=form.name,
+            email=form.email,
+            phone=form.phone,
+            errors=form.errors or None,
+            meeting_subject=form.subject,
         )
-        await send_card(step.context, card)
+        await Turn.of(step.context).reply(card)
         return Dialog.end_of_turn
 
     async def check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options: dict[str, Any] = dict(step.options or {})
-        value = submitted(step.context)
-        action = value.get("action")
-        if action == actions.SKIP or clean_text(step.context.activity.text).lower() == "skip":
+        form = ClientForm.from_state(step.options)
+        turn = Turn.of(step.context)
+        if turn.action == actions.SKIP or turn.text.lower() == "skip":
             return await step.end_dialog({})
-        if action != actions.CLIENT_DETAILS:
-            return await step.replace_dialog(self.ID, {**options, "errors": None})
+        if turn.action != actions.CLIENT_DETAILS:
+            return await step.replace_dialog(self.ID, replace(form, errors={}).to_state())
         raw = {
-            "name": str(value.get(actions.INPUT_CLIENT_NAME) or ""),
-            "email": str(value.get(actions.INPUT_CLIENT_EMAIL) or ""),
-            "phone": str(value.get(actions.INPUT_CLIENT_PHONE) or ""),
+            "name": str(turn.values.get(actions.INPUT_CLIENT_NAME) or ""),
+            "email": str(turn.values.get(actions.INPUT_CLIENT_EMAIL) or ""),
+            "phone": str(turn.values.get(actions.INPUT_CLIENT_PHONE) or ""),
         }
         details, errors = validate_client_details(
-            raw["name"], raw["email"], raw["phone"], default_region=region_from_locale(turn_locale(step.context))
+            raw["name"], raw["email"], raw["phone"], default_region=region_from_locale(turn.locale)
         )
         if errors:
             # Keep everything: valid fields normalised, invalid ones as typed so a typo is a one-key fix.
-            kept = {field: raw[field] if field in errors else (getattr(details, field) and raw[field].strip())
-                    for field in raw}
-            return await step.replace_dialog(self.ID, {**options, **kept, "errors": errors})
-        return await step.end_dialog(asdict(details))
+            kept = {name: raw[name] if name in errors else (getattr(details, name) and raw[name].strip())
+                    for name in raw}
+            again = ClientForm(kept["name"], kept["email"], kept["phone"], errors, form.subject)
+            return await step.replace_dialog(self.ID, again.to_state())
+        return await step.end_dialog(details.to_state())

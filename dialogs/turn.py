@@ -10,7 +10,7 @@ the conversation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
@@ -23,7 +23,7 @@ _TURN_KEY = "link_bot.turn"
 # Card buttons that mean the same as a typed command.
 _ACTION_COMMANDS = {actions.GET_LINK: GET_LINK, actions.HELP: "help", actions.CANCEL: "cancel"}
 
-Reply = str | Activity | dict[str, Any]  # a sentence, a prepared activity, or an Adaptive Card
+Reply: TypeAlias = str | Activity | dict[str, Any]  # a sentence, a prepared activity, or an Adaptive Card
 
 
 def _time_zone(activity: Activity) -> str | None:

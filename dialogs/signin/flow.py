@@ -204,3 +204,9 @@ async def sign_out_quietly(turn: Turn, tokens: TokenSource, *, deadline: float |
             await within(tokens.sign_out(turn.context), deadline)
     except Exception as exc:
         log.warning("sign-out after a refused token failed: %s", type(exc).__name__)
+
+
+async def sign_in_again(turn: Turn, tokens: TokenSource) -> None:
+    """Graph refused the token in chat: say so, and drop the token so the next `get link` signs in afresh."""
+    await turn.reply(strings.ERR_SIGN_IN_AGAIN)
+    await sign_out_quietly(turn, tokens)
