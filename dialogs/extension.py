@@ -16,8 +16,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.cards import actions, result_card, strings
+from dialogs.cards import actions, strings
 from dialogs.client_details import region_from_locale, validate_client_details
+from dialogs.link import link_card
 from dialogs.lookup import LinkFailure, find_meeting, join_link, reference_problem
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in, sign_out_quietly
@@ -141,12 +142,4 @@ class AppointmentLinkAction:
             if failure.token_refused:
                 await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
             return Form(reference, fields, {actions.FIELD_MEETING: failure.sentence})
-        card = result_card(
-            join_url=url,
-            subject=meeting.subject,
-            start=meeting.start,
-            end=meeting.end,
-            tz_name=turn.time_zone,
-            client=None if details.is_empty else details,
-        )
-        return Result(card)
+        return Result(link_card(url, meeting, details, turn))

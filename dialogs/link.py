@@ -56,6 +56,28 @@ class LastLink:
         return cls(meeting_id, phone, zone if isinstance(zone, str) and zone else "UTC")
 
 
+def link_card(
+    url: str,
+    meeting: Meeting,
+    client: ClientDetails,
+    turn: Turn,
+    *,
+    can_text: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The result card for `url` (exactly as Graph returned it), in chat and in the messaging extension alike."""
+    return result_card(
+        join_url=url,
+        subject=meeting.subject,
+        start=meeting.start,
+        end=meeting.end,
+        tz_name=turn.time_zone,
+        client=None if client.is_empty else client,
+        can_text=can_text,
+        now=now,
+    )
+
+
 class LinkDialog(ComponentDialog):
     """Gets the join link and shows the result card. A transient Graph failure offers "Try again" and keeps the
     user here; nothing they entered is lost."""
@@ -83,16 +105,8 @@ class LinkDialog(ComponentDialog):
                 return await step.end_dialog(False)
             await turn.reply(error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
-        card = result_card(
-            join_url=url,
-            subject=meeting.subject,
-            start=meeting.start,
-            end=meeting.end,
-            tz_name=turn.time_zone,
-            client=None if client.is_empty else client,
-            can_text=bool(client.phone) and is_us_number(client.phone),
-            now=datetime.now(UTC),
-        )
+        can_text = bool(client.phone) and is_us_number(client.phone)
+        card = link_card(url, meeting, client, turn, can_text=can_text, now=datetime.now(UTC))
         await turn.reply(card)
         last = LastLink(meeting.id, client.phone, turn.time_zone or "UTC")
         await self.services.last_link.set(step.context, last.to_state())

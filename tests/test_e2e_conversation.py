@@ -342,7 +342,7 @@ async def test_in_a_meeting_chat_this_meeting_is_the_default(cloud, sim, signed_
         assert not any(teams_id in p for p in paths)  # the Teams meeting id never reaches Graph
 
 
-async def test_in_a_meeting_chat_without_meeting_info_the_chat_says_it_could_not_read_the_meeting(cloud, sim, signed_in):
+async def test_meeting_chat_without_meeting_info_says_it_could_not_read_the_meeting(cloud, sim, signed_in):
     """No RSC consent (Teams' meeting info answers 404): the chat says what the messaging extension says, never that
     the user is not in a meeting; the question is asked again and a pasted link then works."""
     meeting = meeting_for(cloud, sim, subject="Quarterly review")
