@@ -19,7 +19,7 @@ from typing import Any
 from dialogs.cards import actions, strings
 from dialogs.client_details import region_from_locale, validate_client_details
 from dialogs.link import link_card
-from dialogs.lookup import LinkFailure, find_meeting, join_link, reference_problem
+from dialogs.lookup import LinkFailure, find_meeting, join_link, parse
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in, sign_out_quietly
 from dialogs.turn import Turn
@@ -125,15 +125,16 @@ class AppointmentLinkAction:
             fields.get(actions.INPUT_CLIENT_PHONE),
             default_region=region_from_locale(turn.locale),
         )
-        if problem := reference_problem(reference, turn):
-            errors[actions.FIELD_MEETING] = problem
-        if errors:
+        given = parse(reference, turn)  # parsed once, here; the lookup takes the result
+        if isinstance(given, LinkFailure):
+            errors[actions.FIELD_MEETING] = given.sentence
+        if errors or isinstance(given, LinkFailure):
             return Form(reference, fields, errors)
         try:
             if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
                 return sign_in
             meeting = await find_meeting(
-                self.services, turn, reference, deadline=deadline, new_meeting_key=new_meeting_key(turn)
+                self.services, turn, given, deadline=deadline, new_meeting_key=new_meeting_key(turn)
             )
             url = await join_link(self.services, turn, meeting.id, deadline=deadline)
         except SignInUnavailable:

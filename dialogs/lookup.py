@@ -82,12 +82,6 @@ def parse(text: str, turn: Turn) -> MeetingReference | str | LinkFailure:
     return LinkFailure(rejection_sentence(parsed)) if isinstance(parsed, Rejected) else parsed
 
 
-def reference_problem(text: str, turn: Turn) -> str | None:
-    """Why `text` cannot name a meeting, decided without any I/O; None when it can."""
-    parsed = parse(text, turn)
-    return parsed.sentence if isinstance(parsed, LinkFailure) else None
-
-
 def next_quarter_hour(now: datetime) -> datetime:
     """The next :00, :15, :30 or :45 at least five minutes away: a sensible start for a meeting set up now."""
     base = now.replace(second=0, microsecond=0)

@@ -103,7 +103,7 @@ class TeamsSsoPrompt(OAuthPrompt):
                 Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(status)))
             )
         elif activity.type == ActivityTypes.message and activity.text:
-            match = _MAGIC_CODE.search(activity.text)
+            match = _MAGIC_CODE.search(Turn.of(context).text)
             if match:
                 token = await self._token_or_none(context, match.group())
         if token is None:
