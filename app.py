@@ -32,7 +32,7 @@ from bot.tenants import TenantAllowListMiddleware
 from config import ConfigError, Settings
 from dialogs.main import MainDialog
 from dialogs.services import DialogServices, TokenProvider
-from dialogs.tokens import LocalTokens, TokenServiceTokens, TokenSource
+from dialogs.signin.tokens import LocalTokens, TokenServiceTokens, TokenSource
 from graph.client import GraphClient
 from graph.simulator import serve as serve_simulator
 

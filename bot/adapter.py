@@ -107,7 +107,8 @@ class LinkBotAdapter(CloudAdapter):
 
             async def paced(one: Activity = activity, conversation: str = conversation_id) -> list[ResourceResponse]:
                 async with self.pacer.slot(conversation):
-                    return await super(LinkBotAdapter, self).send_activities(context, [one])
+                    sent: list[ResourceResponse] = await super(LinkBotAdapter, self).send_activities(context, [one])
+                    return sent
 
             responses.extend(await send_with_retry(paced))
         return responses

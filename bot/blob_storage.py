@@ -115,7 +115,7 @@ def _set_etag(item: Any, etag: str) -> None:
         item.e_tag = etag
 
 
-class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder is untyped
+class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
     """The botbuilder `Storage` contract on one Azure Blob container, one blob per key.
 
     Writes follow MemoryStorage's rules: `e_tag` None or "*" overwrites; "" is an error; any other value must be the

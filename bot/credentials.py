@@ -109,7 +109,10 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
         if self._managed_identity or await self.is_authentication_disabled():
-            return await self._sdk.create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
+            sdk_credentials: Authentication = await self._sdk.create_credentials(
+                app_id, oauth_scope, login_endpoint, validate_authority
+            )
+            return sdk_credentials
         if app_id != self._app_id:
             raise PermissionError("Invalid app id")
         key = (app_id, oauth_scope or "", login_endpoint or "")
@@ -127,7 +130,7 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
         """The same authority the SDK's password factory would use."""
         public_prefix = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
         if not login_endpoint or login_endpoint.lower().startswith(public_prefix):
-            return public_prefix + (self._tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT)
+            return str(public_prefix) + (self._tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT)
         return login_endpoint
 
     async def warm_up(self, oauth_scope: str, login_endpoint: str) -> None:

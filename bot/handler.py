@@ -7,10 +7,8 @@ default answers 501 to both); `signin/failure` is logged with its likely cause; 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
-from typing import Any
 
-from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, SignInConstants
@@ -20,8 +18,9 @@ from bot.errors import invoke_error_body
 from bot.messaging_extension import MessagingExtension
 from bot.state import BotStates
 from dialogs.cards import strings, welcome_card
-from dialogs.sso_prompt import exchange_response
-from dialogs.tokens import TokenSource, turn_token
+from dialogs.signin.flow import signed_in_without_a_flow
+from dialogs.signin.tokens import TokenSource
+from dialogs.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +43,6 @@ HANDLED_INVOKES = frozenset(
         "composeExtension/submitAction",
     }
 )
-
-
-def card_message(card: dict[str, Any]) -> Activity:
-    """An activity carrying one Adaptive Card."""
-    return MessageFactory.attachment(CardFactory.adaptive_card(card))
 
 
 class LinkBot(TeamsActivityHandler):
@@ -83,7 +77,7 @@ class LinkBot(TeamsActivityHandler):
         await self.run_dialog(turn_context, may_begin=True)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        await turn_context.send_activity(card_message(welcome_card()))
+        await Turn.of(turn_context).say_here(welcome_card())
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """Welcome comes with installationUpdate; skip the SDK's per-member roster lookups here."""
@@ -92,37 +86,12 @@ class LinkBot(TeamsActivityHandler):
     # --- sign-in invokes (SDK defect 7.4) --------------------------------------------------------------------
 
     async def on_teams_signin_verify_state(self, turn_context: TurnContext) -> None:
-        if await self.run_dialog(turn_context, may_begin=False):
-            return
-        await self._signed_in_without_a_flow(turn_context)
+        if not await self.run_dialog(turn_context, may_begin=False):
+            await signed_in_without_a_flow(turn_context, self.tokens)
 
     async def on_teams_signin_token_exchange(self, turn_context: TurnContext) -> None:
-        if await self.run_dialog(turn_context, may_begin=False):
-            return
-        await self._signed_in_without_a_flow(turn_context)
-
-    async def _signed_in_without_a_flow(self, turn_context: TurnContext) -> None:
-        """A sign-in that finished outside any flow: the private sign-in chat, or after the prompt timed out."""
-        activity = turn_context.activity
-        value = activity.value if isinstance(activity.value, dict) else {}
-        if activity.name == SignInConstants.token_exchange_operation_name:
-            token = turn_token(turn_context)  # the SSO middleware has exchanged it already
-            status = HTTPStatus.OK if token else HTTPStatus.PRECONDITION_FAILED
-            await turn_context.send_activity(
-                exchange_response(int(status), self.tokens.connection_name, value.get("id"), None)
-            )
-        else:
-            try:
-                token = await self.tokens.get_token(turn_context, value.get("state"))
-            except Exception as exc:
-                log.warning("token service failed on verifyState: %s", type(exc).__name__)
-                token = None
-            status = HTTPStatus.OK if token else HTTPStatus.NOT_FOUND
-            await turn_context.send_activity(
-                Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(status)))
-            )
-        if token:
-            await turn_context.send_activity(strings.SIGNED_IN_NEXT)
+        if not await self.run_dialog(turn_context, may_begin=False):
+            await signed_in_without_a_flow(turn_context, self.tokens)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         name = turn_context.activity.name
@@ -140,11 +109,10 @@ class LinkBot(TeamsActivityHandler):
         return await super().on_invoke_activity(turn_context)
 
     async def on_signin_failure(self, turn_context: TurnContext) -> None:
-        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
-        code = str(value.get("code") or "unknown").lower()
+        code = (Turn.of(turn_context).value("code") or "unknown").lower()
         cause = SIGNIN_FAILURE_CAUSES.get(code, "see docs/azure-setup.md, 'Usual misconfigurations'")
         log.warning("Teams SSO failed: code=%s; likely cause: %s", code, cause)
-        await turn_context.send_activity(strings.SIGN_IN_FAILED)
+        await Turn.of(turn_context).reply(strings.SIGN_IN_FAILED)
 
     # --- messaging extension (bot/messaging_extension.py) ----------------------------------------------------
 

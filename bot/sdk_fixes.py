@@ -80,7 +80,7 @@ def reply_retry_delay(exc: BaseException, attempt: int) -> float | None:
     hinted = retry_after_seconds(exc)
     if hinted is not None:
         return min(hinted, MAX_RETRY_AFTER_S)
-    return REPLY_BACKOFF_S * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not security
+    return REPLY_BACKOFF_S * (2.0 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter, not security
 
 
 async def send_with_retry(send: Any, *args: Any) -> Any:

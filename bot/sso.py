@@ -17,8 +17,9 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import ActivityTypes, SignInConstants
 
 from bot.dedupe import ExchangeDedupe
-from dialogs.sso_prompt import EXCHANGE_FAILED, exchange_response
-from dialogs.tokens import TokenServiceTokens
+from dialogs.signin.prompt import EXCHANGE_FAILED, exchange_response
+from dialogs.signin.tokens import TokenSource
+from dialogs.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 class TeamsSsoExchangeMiddleware(Middleware):
     """Exchange the Teams SSO token once; 412 on any failure; one continuation per exchange id."""
 
-    def __init__(self, tokens: TokenServiceTokens, dedupe: ExchangeDedupe) -> None:
+    def __init__(self, tokens: TokenSource, dedupe: ExchangeDedupe) -> None:
         self.tokens = tokens
         self.dedupe = dedupe
 
@@ -39,7 +40,7 @@ class TeamsSsoExchangeMiddleware(Middleware):
         ):
             await logic()
             return
-        value = activity.value if isinstance(activity.value, dict) else {}
+        value = Turn.of(context).values
         exchange_id = value.get("id")
         connection = self.tokens.connection_name
         sso_token = value.get("token")

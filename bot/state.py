@@ -47,7 +47,7 @@ def create_dedupe(settings: Settings, storage: Storage) -> ExchangeDedupe:
     if settings.bot_storage == "blob":
         from bot.blob_storage import BlobExchangeDedupe
 
-        return BlobExchangeDedupe(storage.container)  # type: ignore[attr-defined]
+        return BlobExchangeDedupe(storage.container)
     return MemoryExchangeDedupe()
 
 
@@ -80,4 +80,4 @@ class BotStates:
         self.last_link = self.private.create_property("LastLink")
 
     async def save(self, context: object) -> None:
-        await self.private.save_changes(context)  # type: ignore[arg-type]
+        await self.private.save_changes(context)

@@ -10,32 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 
-from dialogs.linking import teams_meeting_id
-from dialogs.services import ThisMeeting
+from dialogs.turn import Turn
+from graph.models import Meeting, parse_datetime
 
 log = logging.getLogger(__name__)
 
 MEETING_INFO_TIMEOUT_S = 3.0
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-async def this_meeting(context: TurnContext) -> ThisMeeting | None:
+async def this_meeting(context: TurnContext) -> Meeting | None:
     """The Graph id, subject and times of the meeting whose chat this is; None outside a meeting or on failure."""
-    meeting_id = teams_meeting_id(context)
+    meeting_id = Turn.of(context).meeting_id
     if meeting_id is None:
         return None
     try:
@@ -50,9 +39,10 @@ async def this_meeting(context: TurnContext) -> ThisMeeting | None:
     graph_id = details.get("msGraphResourceId")
     if not isinstance(graph_id, str) or not graph_id:
         return None
-    return ThisMeeting(
-        graph_id=graph_id,
-        subject=details.get("title"),
-        start=_time(details.get("scheduledStartTime")),
-        end=_time(details.get("scheduledEndTime")),
+    title = details.get("title")
+    return Meeting(
+        id=graph_id,
+        subject=title if isinstance(title, str) and title else None,
+        start=parse_datetime(details.get("scheduledStartTime")),
+        end=parse_datetime(details.get("scheduledEndTime")),
     )

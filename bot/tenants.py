@@ -10,7 +10,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot.errors import invoke_error_body
 from dialogs.cards import strings
-from dialogs.signin import tenant_of
+from dialogs.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class TenantAllowListMiddleware(Middleware):
         self.allowed = frozenset(t.lower() for t in allowed)
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
-        tenant = (tenant_of(context.activity) or "").lower()
+        tenant = (Turn.of(context).tenant_id or "").lower()
         if tenant in self.allowed:
             await logic()
             return

@@ -7,6 +7,7 @@ phone number as E.164, which Graph's texting API expects); an invalid field is d
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -45,6 +46,17 @@ class ClientDetails:
     def is_empty(self) -> bool:
         """True when nothing was given (the user skipped or left every field blank)."""
         return not (self.name or self.email or self.phone)
+
+    def to_state(self) -> dict[str, str]:
+        """Plain JSON data for dialog state."""
+        return {"name": self.name, "email": self.email, "phone": self.phone}
+
+    @classmethod
+    def from_state(cls, data: Any) -> "ClientDetails":
+        """The inverse of `to_state`; anything missing or not text is "not given"."""
+        state = data if isinstance(data, dict) else {}
+        fields = ("name", "email", "phone")
+        return cls(**{name: value for name in fields if isinstance(value := state.get(name), str)})
 
 
 def region_from_locale(locale: str | None) -> str | None:

@@ -1,45 +1,81 @@
-"""The result: the client join link Graph returns, on a card; and "Text the link" after a confirmation."""
+"""LinkDialog: the client join link Graph returns, on the result card; "Try again" after a transient failure."""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
-from dialogs.base import send_card
-from dialogs.cards import actions, confirm_text_card, error_card, result_card, strings
+from dialogs.cards import actions, error_card, result_card, strings
 from dialogs.client_details import ClientDetails, is_us_number
-from dialogs.commands import clean_text
-from dialogs.graph_errors import is_transient, sentence_for
-from dialogs.linking import LinkFailure, join_link
-from dialogs.meeting import sign_out_quietly
-from dialogs.services import DialogServices, submitted_action, turn_time_zone
-from graph.errors import Forbidden, GraphError, Unauthorized
-from graph.models import SmsAttendee
-
-log = logging.getLogger(__name__)
+from dialogs.lookup import LinkFailure, join_link
+from dialogs.services import DialogServices
+from dialogs.signin.flow import sign_in_again
+from dialogs.turn import Turn
+from graph.models import Meeting
 
 RETRY_WORDS = frozenset({"try again", "retry", "again"})
 
 
-def _when(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+@dataclass(frozen=True, slots=True)
+class LinkRequest:
+    """The dialog's options: the meeting and the client details the link is for."""
+
+    meeting: Meeting
+    client: ClientDetails
+
+    def to_state(self) -> dict[str, Any]:
+        return {"meeting": self.meeting.to_state(), "client": self.client.to_state()}
+
+    @classmethod
+    def from_state(cls, data: Any) -> LinkRequest:
+        state = data if isinstance(data, dict) else {}
+        return cls(Meeting.from_state(state.get("meeting")), ClientDetails.from_state(state.get("client")))
 
 
-def wants_retry(step: WaterfallStepContext) -> bool:
-    typed = clean_text(step.context.activity.text).lower()
-    return submitted_action(step.context) == actions.RETRY or typed in RETRY_WORDS
+@dataclass(frozen=True, slots=True)
+class LastLink:
+    """The last result in this conversation (private conversation state), for "Text the link"."""
+
+    meeting_id: str
+    phone: str
+    time_zone: str = "UTC"
+
+    def to_state(self) -> dict[str, Any]:
+        return {"meetingId": self.meeting_id, "phone": self.phone, "timeZone": self.time_zone}
+
+    @classmethod
+    def from_state(cls, data: Any) -> LastLink | None:
+        state = data if isinstance(data, dict) else {}
+        meeting_id, phone, zone = state.get("meetingId"), state.get("phone"), state.get("timeZone")
+        if not (isinstance(meeting_id, str) and meeting_id and isinstance(phone, str)):
+            return None
+        return cls(meeting_id, phone, zone if isinstance(zone, str) and zone else "UTC")
 
 
-def text_failure_sentence(exc: GraphError) -> str:
-    """403 on texting is a missing Teams Premium licence, unless the app lacks the permission itself."""
-    if isinstance(exc, Forbidden):
-        sentence = sentence_for(exc)
-        return sentence if sentence == strings.ERR_ADMIN_CONSENT else strings.TEXT_NEEDS_PREMIUM
-    return strings.ERR_TEXT_FAILED
+def link_card(
+    url: str,
+    meeting: Meeting,
+    client: ClientDetails,
+    turn: Turn,
+    *,
+    can_text: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The result card for `url` (exactly as Graph returned it), in chat and in the messaging extension alike."""
+    return result_card(
+        join_url=url,
+        subject=meeting.subject,
+        start=meeting.start,
+        end=meeting.end,
+        tz_name=turn.time_zone,
+        client=None if client.is_empty else client,
+        can_text=can_text,
+        now=now,
+    )
 
 
 class LinkDialog(ComponentDialog):
@@ -55,93 +91,30 @@ class LinkDialog(ComponentDialog):
         self.initial_dialog_id = "linkSteps"
 
     async def fetch_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        context = step.context
-        meeting: dict[str, Any] = step.options["meeting"]
-        client = ClientDetails(**(step.options.get("client") or {}))
+        turn = Turn.of(step.context)
+        request = LinkRequest.from_state(step.options)
+        meeting, client = request.meeting, request.client
         try:
-            url = await join_link(self.services, context, meeting["id"], deadline=self.services.deadline())
+            url = await join_link(self.services, turn, meeting.id, deadline=self.services.deadline())
         except LinkFailure as failure:
             if failure.token_refused:
-                await sign_out_quietly(step, self.services)
+                await sign_in_again(turn, self.services.tokens)
                 return await step.end_dialog(False)
             if not failure.transient:
-                await context.send_activity(failure.sentence)
+                await turn.reply(failure.sentence)
                 return await step.end_dialog(False)
-            await send_card(context, error_card(failure.sentence, retry_action=actions.RETRY))
+            await turn.reply(error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
-        tz_name = turn_time_zone(context)
         can_text = bool(client.phone) and is_us_number(client.phone)
-        card = result_card(
-            join_url=url,
-            subject=meeting.get("subject"),
-            start=_when(meeting.get("start")),
-            end=_when(meeting.get("end")),
-            tz_name=tz_name,
-            client=None if client.is_empty else client,
-            can_text=can_text,
-            now=datetime.now(UTC),
-        )
-        await send_card(context, card)
-        await self.services.last_link.set(
-            context, {"meetingId": meeting["id"], "phone": client.phone, "timeZone": tz_name or "UTC"}
-        )
+        card = link_card(url, meeting, client, turn, can_text=can_text, now=datetime.now(UTC))
+        await turn.reply(card)
+        last = LastLink(meeting.id, client.phone, turn.time_zone or "UTC")
+        await self.services.last_link.set(step.context, last.to_state())
         return await step.end_dialog(True)
 
     async def retry_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        if wants_retry(step):
+        turn = Turn.of(step.context)
+        if turn.action == actions.RETRY or turn.text.lower() in RETRY_WORDS:
             return await step.replace_dialog(self.ID, step.options)
-        await send_card(step.context, error_card(strings.TRY_AGAIN_HINT, retry_action=actions.RETRY))
+        await turn.reply(error_card(strings.TRY_AGAIN_HINT, retry_action=actions.RETRY))
         return Dialog.end_of_turn
-
-
-class TextLinkDialog(ComponentDialog):
-    """"Text the link": confirm, then `sendVirtualAppointmentSms` to the client's (US) number."""
-
-    ID = "textLink"
-
-    def __init__(self, services: DialogServices) -> None:
-        super().__init__(self.ID)
-        self.services = services
-        self.add_dialog(WaterfallDialog("textSteps", [self.confirm_step, self.send_step]))
-        self.initial_dialog_id = "textSteps"
-
-    async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        last = await self.services.last_link.get(step.context)
-        phone = (last or {}).get("phone")
-        if not phone:
-            await step.context.send_activity(strings.ERR_EXPIRED_CARD)
-            return await step.end_dialog(False)
-        if not is_us_number(phone):
-            await step.context.send_activity(strings.TEXT_US_ONLY)
-            return await step.end_dialog(False)
-        await send_card(step.context, confirm_text_card(phone_display=ClientDetails(phone=phone).phone_display))
-        return Dialog.end_of_turn
-
-    async def send_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        context = step.context
-        action = submitted_action(context)
-        if action == actions.CANCEL_TEXT:
-            await context.send_activity(strings.TEXT_CANCELLED)
-            return await step.end_dialog(False)
-        if action != actions.CONFIRM_TEXT:
-            return await step.replace_dialog(self.ID)
-        last = await self.services.last_link.get(context) or {}
-        phone = ClientDetails(phone=last["phone"]).phone_display
-        try:
-            await self.services.graph(context).send_sms(
-                last["meetingId"],
-                [SmsAttendee(last["phone"], last.get("timeZone") or "UTC")],
-                deadline=self.services.deadline(),
-            )
-        except Unauthorized:
-            await sign_out_quietly(step, self.services)
-            return await step.end_dialog(False)
-        except GraphError as exc:
-            log.info("text failed: %s %s", type(exc).__name__, exc.status)
-            if is_transient(exc):
-                await context.send_activity(sentence_for(exc))
-                return await step.replace_dialog(self.ID)
-            await context.send_activity(text_failure_sentence(exc))
-            return await step.end_dialog(False)
-        await context.send_activity(strings.text_sent(phone))
-        return await step.end_dialog(True)

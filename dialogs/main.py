@@ -1,4 +1,4 @@
-"""The root dialog: routes each new message, runs the get-link flow, and takes interruptions at any step.
+"""MainDialog, the root: routes each new message, runs the get-link flow, and takes interruptions at any step.
 
 get link [reference] -> sign in -> which meeting -> client details -> the result card.
 """
@@ -10,17 +10,26 @@ from typing import Any
 from botbuilder.dialogs import DialogContext, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
-from dialogs.base import InterruptibleDialog, command_of, send_card, sign_out
+from dialogs.base import InterruptibleDialog
 from dialogs.cards import actions, help_card, strings
-from dialogs.client import ClientDialog
+from dialogs.client_details import ClientDetails
+from dialogs.client_form import ClientDialog, ClientForm
 from dialogs.commands import GET_LINK
-from dialogs.link import LinkDialog, TextLinkDialog
-from dialogs.meeting import MeetingDialog
-from dialogs.services import DialogServices, submitted, submitted_action
-from dialogs.signin import SignInDialog
+from dialogs.link import LinkDialog, LinkRequest
+from dialogs.meeting import MeetingDialog, MeetingQuestion
+from dialogs.services import DialogServices
+from dialogs.signin.flow import SignInDialog, sign_out
+from dialogs.text_link import TextLinkDialog
+from dialogs.turn import Turn
+from graph.models import Meeting
 from graph.references import MeetingReference, parse_meeting_reference
 
 GET_LINK_FLOW = "getLinkFlow"
+
+
+def _flow(reference: str) -> dict[str, Any]:
+    """The get-link flow's options (plain data): the reference given with `get link`, if any."""
+    return {"reference": reference}
 
 
 class MainDialog(InterruptibleDialog):
@@ -44,32 +53,32 @@ class MainDialog(InterruptibleDialog):
     # --- routing a message that arrives with no flow under way ---------------------------------------------------
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        context = step.context
-        command, rest = command_of(context)
-        action = submitted_action(context)
+        turn = Turn.of(step.context)
+        command, action = turn.command, turn.action
         if command == GET_LINK:
-            return await step.begin_dialog(GET_LINK_FLOW, {"reference": rest})
+            return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.rest))
         if action == actions.TEXT_LINK:
             return await step.begin_dialog(TextLinkDialog.ID)
         if action == actions.CHOOSE_MEETING:  # a meeting picked on an older card still means "this one"
-            return await step.begin_dialog(GET_LINK_FLOW, {"reference": submitted(context).get("meetingRef", "")})
+            return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.value(actions.INPUT_MEETING_REF)))
         if command == "help":
-            await send_card(context, help_card())
+            await turn.reply(help_card())
         elif command == "sign out":
-            await sign_out(context, self.services)
+            await sign_out(turn, self.services.tokens)
         elif command == "cancel":
-            await context.send_activity(strings.NOTHING_TO_CANCEL)
+            await turn.reply(strings.NOTHING_TO_CANCEL)
         elif action is not None:
-            await context.send_activity(strings.ERR_EXPIRED_CARD)
-        elif rest and isinstance(parse_meeting_reference(rest), MeetingReference):
+            await turn.reply(strings.ERR_EXPIRED_CARD)
+        elif turn.rest and isinstance(parse_meeting_reference(turn.rest), MeetingReference):
             # Someone pasted a join link without saying "get link": that is what they want.
-            return await step.begin_dialog(GET_LINK_FLOW, {"reference": rest})
-        elif rest or context.activity.text:
-            await context.send_activity(strings.UNKNOWN_COMMAND)
+            return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.rest))
+        elif turn.rest or turn.text:
+            await turn.reply(strings.UNKNOWN_COMMAND)
         return await step.end_dialog()
 
     async def restart(self, inner_dc: DialogContext, reference: str) -> DialogTurnResult:
-        return await inner_dc.begin_dialog(GET_LINK_FLOW, {"reference": reference})
+        result: DialogTurnResult = await inner_dc.begin_dialog(GET_LINK_FLOW, _flow(reference))
+        return result
 
     # --- get link ----------------------------------------------------------------------------------------------
 
@@ -79,17 +88,20 @@ class MainDialog(InterruptibleDialog):
     async def meeting_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is not True:
             return await step.end_dialog()
-        options: dict[str, Any] = step.options or {}
-        return await step.begin_dialog(MeetingDialog.ID, {"reference": options.get("reference") or None})
+        options = step.options if isinstance(step.options, dict) else {}
+        question = MeetingQuestion(reference=str(options.get("reference") or ""))
+        return await step.begin_dialog(MeetingDialog.ID, question.to_state())
 
     async def client_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if not step.result:
             return await step.end_dialog()
-        step.values["meeting"] = step.result
-        return await step.begin_dialog(ClientDialog.ID, {"subject": step.result.get("subject")})
+        meeting = Meeting.from_state(step.result)
+        step.values["meeting"] = meeting.to_state()
+        return await step.begin_dialog(ClientDialog.ID, ClientForm(subject=meeting.subject).to_state())
 
     async def link_step(self, step: WaterfallStepContext) -> DialogTurnResult:
-        return await step.begin_dialog(LinkDialog.ID, {"meeting": step.values["meeting"], "client": step.result or {}})
+        request = LinkRequest(Meeting.from_state(step.values["meeting"]), ClientDetails.from_state(step.result))
+        return await step.begin_dialog(LinkDialog.ID, request.to_state())
 
     async def done_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog(step.result)

@@ -4,33 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from botbuilder.core import StatePropertyAccessor, TurnContext
 
-from dialogs.tokens import TokenSource
+from dialogs.signin.tokens import TokenSource
 from graph.client import GraphClient, deadline_in
 from graph.errors import Unauthorized, Unavailable
+from graph.models import Meeting
 
 TokenProvider = Callable[[], Awaitable[str]]
-
-
-@dataclass(frozen=True)
-class ThisMeeting:
-    """The meeting of a meeting chat, from Teams' meeting info (`details.msGraphResourceId`)."""
-
-    graph_id: str
-    subject: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+# The meeting whose chat this is, from Teams' meeting info; None when unavailable (no RSC consent, not a meeting).
+MeetingInfo = Callable[[TurnContext], Awaitable[Meeting | None]]
 
 
 @dataclass
 class DialogServices:
     tokens: TokenSource
     graph_factory: Callable[[TokenProvider], GraphClient]
-    this_meeting: Callable[[TurnContext], Awaitable[ThisMeeting | None]]
+    this_meeting: MeetingInfo
     last_link: StatePropertyAccessor  # the last result, per user and conversation, for "Text the link"
     graph_deadline_s: float = 8.0  # message turns have 10-15 s before Teams gives up
 
@@ -51,32 +42,3 @@ class DialogServices:
             return token
 
         return self.graph_factory(provider)
-
-
-def turn_locale(context: TurnContext) -> str | None:
-    """The activity's locale, for Accept-Language and the phone number's default region."""
-    return context.activity.locale or None
-
-
-def turn_time_zone(context: TurnContext) -> str | None:
-    """The user's IANA time zone: `localTimezone`, else the clientInfo entity's `timezone`."""
-    activity = context.activity
-    zone = getattr(activity, "local_timezone", None)
-    if zone:
-        return str(zone)
-    for entity in activity.entities or []:
-        props: Any = getattr(entity, "additional_properties", None) or {}
-        if getattr(entity, "type", None) == "clientInfo" and props.get("timezone"):
-            return str(props["timezone"])
-    return None
-
-
-def submitted(context: TurnContext) -> dict[str, Any]:
-    """An Adaptive Card submit's values (empty for plain text)."""
-    value = context.activity.value
-    return value if isinstance(value, dict) else {}
-
-
-def submitted_action(context: TurnContext) -> str | None:
-    action = submitted(context).get("action")
-    return action if isinstance(action, str) else None

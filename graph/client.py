@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -27,6 +27,7 @@ from graph.models import CreatedMeeting, OnlineMeeting, SmsAttendee, UpcomingMee
 from graph.references import MeetingReference, ReferenceKind
 from graph.retry import RETRY_STATUSES, RetryPolicy, backoff_delay, parse_retry_after
 
+T = TypeVar("T")
 TokenProvider = Callable[[], Awaitable[str]]
 Query = Sequence[tuple[str, str]]
 
@@ -72,6 +73,13 @@ def deadline_in(seconds: float) -> float:
     """The absolute deadline `seconds` from now on the running loop: compute it once per invoke (5 s in all)
     and pass it to every call, so retries of one call never eat the next call's time."""
     return asyncio.get_running_loop().time() + seconds
+
+
+async def within(awaitable: Awaitable[T], deadline: float) -> T:
+    """Await something that takes no deadline itself (meeting info, the token service) until the absolute
+    `deadline` from `deadline_in`; TimeoutError after it."""
+    async with asyncio.timeout_at(deadline):
+        return await awaitable
 
 
 def odata_string(value: str) -> str:

@@ -52,6 +52,37 @@ def parse_event_time(value: Any) -> datetime | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Meeting:
+    """The meeting a link is for, as the whole bot carries it: its Graph onlineMeeting id and what the result card
+    shows (subject, times). Every source (a Graph lookup, Teams' meeting info, a new meeting) ends up as this."""
+
+    id: str
+    subject: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain JSON data for dialog state (times as ISO 8601 strings)."""
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+    @classmethod
+    def from_state(cls, data: Any) -> Meeting:
+        """The inverse of `to_state`; tolerant of missing fields."""
+        state = _dict(data)
+        return cls(
+            id=str(state.get("id") or ""),
+            subject=_str(state.get("subject")),
+            start=parse_datetime(state.get("start")),
+            end=parse_datetime(state.get("end")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OnlineMeeting:
     """The onlineMeeting fields the bot uses."""
 
@@ -82,6 +113,9 @@ class OnlineMeeting:
             external_id=_str(data.get("externalId")),
             chat_thread_id=_str(_dict(data.get("chatInfo")).get("threadId")),
         )
+
+    def as_meeting(self) -> Meeting:
+        return Meeting(self.id, self.subject, self.start, self.end)
 
 
 @dataclass(frozen=True, slots=True)

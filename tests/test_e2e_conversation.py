@@ -342,6 +342,21 @@ async def test_in_a_meeting_chat_this_meeting_is_the_default(cloud, sim, signed_
         assert not any(teams_id in p for p in paths)  # the Teams meeting id never reaches Graph
 
 
+async def test_meeting_chat_without_meeting_info_says_it_could_not_read_the_meeting(cloud, sim, signed_in):
+    """No RSC consent (Teams' meeting info answers 404): the chat says what the messaging extension says, never that
+    the user is not in a meeting; the question is asked again and a pasted link then works."""
+    meeting = meeting_for(cloud, sim, subject="Quarterly review")
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot, conversation_type="groupChat", meeting_id="unknown", mention=True)
+        await chat.say("get link")
+        asked = card_text(await chat.reply())
+        assert strings.ERR_MEETING_INFO in asked
+        assert strings.REF_NOT_IN_MEETING not in asked
+        await chat.say(meeting.join_web_url)
+        result = await finish_without_client(chat)
+        assert result_url(result) == meeting.virtual_appointment_url
+
+
 async def test_two_users_in_parallel_never_see_each_others_links(cloud, sim, signed_in):
     mine, theirs = meeting_for(cloud, sim, "alice"), meeting_for(cloud, sim, "bob")
     async with running_bot(cloud, sim) as bot:

@@ -29,7 +29,8 @@ from botbuilder.schema import (
     TokenResponse,
 )
 
-from dialogs.tokens import TokenServiceTokens, turn_token
+from dialogs.signin.tokens import TokenSource, turn_token
+from dialogs.turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def oauth_card(text: str, title: str, connection_name: str, resource: Any) -> At
 class TeamsSsoPrompt(OAuthPrompt):
     """Sign-in for the Azure Bot OAuth connection that works in every Teams branch."""
 
-    def __init__(self, dialog_id: str, tokens: TokenServiceTokens, *, title: str, text: str, timeout_ms: int) -> None:
+    def __init__(self, dialog_id: str, tokens: TokenSource, *, title: str, text: str, timeout_ms: int) -> None:
         settings = OAuthPromptSettings(
             connection_name=tokens.connection_name, title=title, text=text, timeout=timeout_ms
         )
@@ -70,10 +71,9 @@ class TeamsSsoPrompt(OAuthPrompt):
         self._tokens = tokens
 
     async def _send_oauth_card(self, context: TurnContext, prompt: Any = None) -> None:
-        client = TokenServiceTokens._client(context)
-        resource = await client.get_sign_in_resource(self._settings.connection_name, context.activity, None)
+        resource = await self._tokens.sign_in_resource(context)
         card = oauth_card(self._settings.text, self._settings.title, self._settings.connection_name, resource)
-        await context.send_activity(
+        await Turn.of(context).reply(
             Activity(type=ActivityTypes.message, attachments=[card], input_hint=InputHints.accepting_input)
         )
 
@@ -83,7 +83,7 @@ class TeamsSsoPrompt(OAuthPrompt):
         connection = self._settings.connection_name
         token: str | None = None
         if activity.type == ActivityTypes.invoke and activity.name == SignInConstants.token_exchange_operation_name:
-            value = activity.value if isinstance(activity.value, dict) else {}
+            value = Turn.of(context).values
             exchange_id = value.get("id")
             if value.get("connectionName") not in (None, connection):
                 log.warning("token exchange for another connection; answering 412")
@@ -96,14 +96,14 @@ class TeamsSsoPrompt(OAuthPrompt):
                 exchange_response(int(status), connection, exchange_id, None if token else EXCHANGE_FAILED)
             )
         elif activity.type == ActivityTypes.invoke and activity.name == SignInConstants.verify_state_operation_name:
-            code = activity.value.get("state") if isinstance(activity.value, dict) else None
+            code = Turn.of(context).value("state") or None
             token = await self._token_or_none(context, code)
             status = HTTPStatus.OK if token else HTTPStatus.NOT_FOUND
             await context.send_activity(
                 Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(status)))
             )
         elif activity.type == ActivityTypes.message and activity.text:
-            match = _MAGIC_CODE.search(activity.text)
+            match = _MAGIC_CODE.search(Turn.of(context).text)
             if match:
                 token = await self._token_or_none(context, match.group())
         if token is None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from botbuilder.core import CloudAdapterBase, TurnContext
+from botbuilder.schema import Activity
 from botframework.connector.auth import UserTokenClient
 from botframework.connector.token_api.models import TokenExchangeRequest
 
@@ -21,12 +22,19 @@ _TURN_TOKEN = "link_bot.graph_token"  # noqa: S105 - a turn_state key, not a sec
 
 
 class TokenSource(Protocol):
-    """What the dialogs need from sign-in: the current user's token, exchange, sign-out."""
+    """What the dialogs need from sign-in: the current user's token, exchange, the sign-in link, sign-out.
+
+    `interactive` says whether a user can be without a token and must be asked to sign in (SSO, the sign-in card,
+    a messaging-extension `auth` answer); False where every user is signed in at once (local mode)."""
 
     connection_name: str
-    local: bool
+    interactive: bool
 
     async def get_token(self, context: TurnContext, magic_code: str | None = None) -> str | None: ...
+
+    async def sign_in_resource(self, context: TurnContext, activity: Activity | None = None) -> Any:
+        """The token service's SignInResource (sign-in link, token exchange and post resources) for `activity`
+        (default: this turn's), e.g. a copy addressed to the user's one-to-one chat."""
 
     async def exchange(self, context: TurnContext, sso_token: str) -> str | None: ...
 
@@ -48,7 +56,7 @@ def _remember(context: TurnContext, token: str | None) -> str | None:
 class TokenServiceTokens:
     """The Bot Framework token service, through the turn's UserTokenClient."""
 
-    local = False
+    interactive = True
 
     def __init__(self, connection_name: str) -> None:
         self.connection_name = connection_name
@@ -69,6 +77,11 @@ class TokenServiceTokens:
             activity.from_property.id, self.connection_name, activity.channel_id, magic_code
         )
         return _remember(context, getattr(response, "token", None))
+
+    async def sign_in_resource(self, context: TurnContext, activity: Activity | None = None) -> Any:
+        return await self._client(context).get_sign_in_resource(
+            self.connection_name, activity or context.activity, None
+        )
 
     async def exchange(self, context: TurnContext, sso_token: str) -> str | None:
         """Exchange a Teams SSO token. Any failure is None: an ErrorResponse (token service 400, consent
@@ -98,7 +111,7 @@ class TokenServiceTokens:
 class LocalTokens:
     """Local mode: every user is signed in at once with a Graph-simulator token (no Azure, no SSO)."""
 
-    local = True
+    interactive = False
     connection_name = "local"
 
     def __init__(self, issue_token: Callable[[str], str]) -> None:
@@ -116,6 +129,9 @@ class LocalTokens:
 
     async def exchange(self, context: TurnContext, sso_token: str) -> str | None:
         return await self.get_token(context)
+
+    async def sign_in_resource(self, context: TurnContext, activity: Activity | None = None) -> Any:
+        raise RuntimeError("local mode has no sign-in link: every user is signed in already")
 
     async def sign_out(self, context: TurnContext) -> None:
         """Nothing to revoke: the next `get link` signs the user in again with a fresh simulator token."""

@@ -1,0 +1,146 @@
+"""The `getAppointmentLink` messaging-extension action as product logic (DESIGN.md section 4): what fetchTask and
+submitAction answer, decided here; how the answer travels (invoke shapes, Teams' retries, the 5-second guard) is
+`bot/messaging_extension.py`.
+
+fetchTask answers the form (prefilled with "this meeting" in a meeting chat, or with a join link found in the
+selected message) or, without a Graph token, a sign-in request; submitAction validates the form and answers the
+result card, or the form again with the reasons next to the fields and everything typed kept. It uses the same
+sign-in, meeting lookup and join link as the chat.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.cards import actions, strings
+from dialogs.client_details import region_from_locale, validate_client_details
+from dialogs.link import link_card
+from dialogs.lookup import LinkFailure, find_meeting, join_link, parse
+from dialogs.services import DialogServices
+from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in, sign_out_quietly
+from dialogs.turn import Turn
+from graph.client import within
+from graph.references import MeetingReference, ReferenceKind, parse_meeting_reference
+
+FORM_INPUTS = (
+    actions.INPUT_MEETING_REF,
+    actions.INPUT_CLIENT_NAME,
+    actions.INPUT_CLIENT_EMAIL,
+    actions.INPUT_CLIENT_PHONE,
+)
+SIGN_OUT_GRACE_S = 0.25  # a refused token is forgotten within this much past the invoke's deadline
+_TEAMS_LINK = re.compile(r"https://teams\.microsoft\.com/[^\s\"'<>]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """Show the form (again): the meeting box, the client fields as typed, reasons by field name."""
+
+    meeting_ref: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    in_meeting: bool = False
+    meeting_subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The result card with the link."""
+
+    card: dict[str, Any]
+
+
+Answer = Form | Result | SignInNeeded
+
+
+def submitted_fields(turn: Turn) -> dict[str, str]:
+    """The form's inputs from a submitAction (`value.data`), as strings."""
+    data = turn.values.get("data")
+    if not isinstance(data, dict):
+        return {}
+    return {name: data[name] for name in FORM_INPUTS if isinstance(data.get(name), str)}
+
+
+def join_link_in_message(turn: Turn) -> str | None:
+    """The first Teams join link in the selected message (`messagePayload.body.content`, usually HTML)."""
+    payload = turn.values.get("messagePayload")
+    body = payload.get("body") if isinstance(payload, dict) else None
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, str):
+        return None
+    for match in _TEAMS_LINK.finditer(html.unescape(content)):
+        parsed = parse_meeting_reference(match.group(0))
+        if isinstance(parsed, MeetingReference) and parsed.kind in (ReferenceKind.JOIN_URL, ReferenceKind.SHORT_URL):
+            return parsed.value
+    return None
+
+
+def new_meeting_key(turn: Turn) -> str:
+    """`createOrGet`'s external id for `new`: the same for Teams' retries of one submit."""
+    seed = f"{turn.user_id}|{turn.context.activity.id or uuid.uuid4()}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+
+
+def form_again(turn: Turn, sentence: str) -> Form:
+    """The submitted form again with one sentence by the meeting box (a failure or an overrun)."""
+    fields = submitted_fields(turn)
+    return Form(fields.get(actions.INPUT_MEETING_REF, ""), fields, {actions.FIELD_MEETING: sentence})
+
+
+class AppointmentLinkAction:
+    """fetchTask and submitAction of `getAppointmentLink`, each within the invoke's absolute deadline."""
+
+    def __init__(self, services: DialogServices) -> None:
+        self.services = services
+
+    async def fetch(self, turn: Turn, deadline: float) -> Answer:
+        try:
+            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+                return sign_in
+        except SignInUnavailable:
+            return Form(errors={actions.FIELD_MEETING: strings.ERR_TRY_LATER})
+        from_message = join_link_in_message(turn) if turn.values.get("commandContext") == "message" else None
+        if from_message:
+            return Form(meeting_ref=from_message)
+        if not turn.in_meeting_chat:
+            return Form()
+        try:
+            this = await within(self.services.this_meeting(turn.context), deadline)
+        except TimeoutError:
+            this = None
+        if this is None:  # no meeting info (no RSC consent, say): let the user paste the link
+            return Form()
+        return Form(in_meeting=True, meeting_subject=this.subject)
+
+    async def submit(self, turn: Turn, deadline: float) -> Answer:
+        fields = submitted_fields(turn)
+        reference = fields.get(actions.INPUT_MEETING_REF, "").strip()
+        details, errors = validate_client_details(
+            fields.get(actions.INPUT_CLIENT_NAME),
+            fields.get(actions.INPUT_CLIENT_EMAIL),
+            fields.get(actions.INPUT_CLIENT_PHONE),
+            default_region=region_from_locale(turn.locale),
+        )
+        given = parse(reference, turn)  # parsed once, here; the lookup takes the result
+        if isinstance(given, LinkFailure):
+            errors[actions.FIELD_MEETING] = given.sentence
+        if errors or isinstance(given, LinkFailure):
+            return Form(reference, fields, errors)
+        try:
+            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+                return sign_in
+            meeting = await find_meeting(
+                self.services, turn, given, deadline=deadline, new_meeting_key=new_meeting_key(turn)
+            )
+            url = await join_link(self.services, turn, meeting.id, deadline=deadline)
+        except SignInUnavailable:
+            return Form(reference, fields, {actions.FIELD_MEETING: strings.ERR_TRY_LATER})
+        except LinkFailure as failure:
+            if failure.token_refused:
+                await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
+            return Form(reference, fields, {actions.FIELD_MEETING: failure.sentence})
+        return Result(link_card(url, meeting, details, turn))

@@ -1,0 +1,141 @@
+"""The one meeting lookup: from what the user gave as "the meeting" to a `Meeting`, and from a meeting to its
+client join link, as plain async functions.
+
+Used by the chat dialogs and the messaging extension alike, so both accept the same references and fail with the
+same sentences. Every call takes the caller's absolute deadline (`graph.client.deadline_in`): an invoke has
+5 seconds in all, so nothing here may wait beyond it. Failures are one `LinkFailure` carrying the sentence to show.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from dialogs.cards import strings
+from dialogs.graph_errors import is_transient, sentence_for
+from dialogs.services import DialogServices
+from dialogs.turn import Turn
+from graph.client import within
+from graph.errors import GraphError, Unauthorized
+from graph.models import Meeting
+from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+
+log = logging.getLogger(__name__)
+
+THIS_MEETING_WORDS = frozenset({"this meeting", "this one", "here"})
+NEW_MEETING_MINUTES = 30
+
+REJECTION_SENTENCES: dict[RejectReason, str] = {
+    RejectReason.EMPTY: strings.REF_EMPTY,
+    RejectReason.CHAT_THREAD_ID: strings.REF_CHAT_ID,
+    RejectReason.CONTEXT_MEETING_ID: strings.REF_CHAT_ID,
+    RejectReason.FOREIGN_HOST: strings.REF_NOT_TEAMS_LINK,
+    RejectReason.UNRECOGNISED: strings.REF_UNRECOGNISED,
+}
+
+
+class LinkFailure(Exception):
+    """Why there is no meeting or link, as the one sentence to show; `token_refused` when Graph rejected the user's
+    token (the caller signs the user out so the next attempt signs in afresh); `transient` when the same request may
+    well work in a moment (offer "Try again")."""
+
+    def __init__(self, sentence: str, *, token_refused: bool = False, transient: bool = False) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+        self.token_refused = token_refused
+        self.transient = transient
+
+
+@dataclass(frozen=True, slots=True)
+class NewMeeting:
+    """What `new` creates: `createOrGet` under `key`, so a retried request gets the same meeting, not a second."""
+
+    key: str
+    subject: str
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def starting_soon(cls, key: str, now: datetime) -> NewMeeting:
+        start = next_quarter_hour(now)
+        return cls(key, strings.NEW_MEETING_SUBJECT, start, start + timedelta(minutes=NEW_MEETING_MINUTES))
+
+
+Given = str | MeetingReference | NewMeeting  # typed text, a parsed reference, or a new meeting to set up
+
+
+def is_this_meeting(text: str) -> bool:
+    return text.strip().lower() in THIS_MEETING_WORDS
+
+
+def rejection_sentence(rejected: Rejected) -> str:
+    return REJECTION_SENTENCES.get(rejected.reason, rejected.message)
+
+
+def parse(text: str, turn: Turn) -> MeetingReference | str | LinkFailure:
+    """Decide without any I/O what `text` names: "this meeting" (returned as the text), a reference, or why it
+    cannot name a meeting."""
+    if is_this_meeting(text):
+        return text if turn.in_meeting_chat else LinkFailure(strings.REF_NOT_IN_MEETING)
+    parsed = parse_meeting_reference(text)
+    return LinkFailure(rejection_sentence(parsed)) if isinstance(parsed, Rejected) else parsed
+
+
+def next_quarter_hour(now: datetime) -> datetime:
+    """The next :00, :15, :30 or :45 at least five minutes away: a sensible start for a meeting set up now."""
+    base = now.replace(second=0, microsecond=0)
+    start = base + timedelta(minutes=15 - base.minute % 15)
+    return start if start - now >= timedelta(minutes=5) else start + timedelta(minutes=15)
+
+
+def graph_failure(exc: GraphError, what: str) -> LinkFailure:
+    """A Graph error as the failure to show."""
+    log.info("%s failed: %s %s", what, type(exc).__name__, exc.status)
+    return LinkFailure(sentence_for(exc), token_refused=isinstance(exc, Unauthorized), transient=is_transient(exc))
+
+
+async def find_meeting(
+    services: DialogServices, turn: Turn, given: Given, *, deadline: float, new_meeting_key: str | None = None
+) -> Meeting:
+    """The meeting `given` names: "this meeting" (Teams' meeting info, never `channelData.meeting.id`), a join URL,
+    a meeting ID, a Graph id, or a new meeting (`NewMeeting`, or the text `new` with `new_meeting_key`)."""
+    if isinstance(given, str):
+        parsed = parse(given, turn)
+        if isinstance(parsed, LinkFailure):
+            raise parsed
+        if isinstance(parsed, str):
+            return await _this_meeting(services, turn, deadline)
+        given = parsed
+    if isinstance(given, MeetingReference) and given.kind is ReferenceKind.NEW:
+        if new_meeting_key is None:
+            raise ValueError("`new` needs a new_meeting_key or a NewMeeting")
+        given = NewMeeting.starting_soon(new_meeting_key, datetime.now(UTC))
+    graph = services.graph(turn.context)
+    try:
+        if isinstance(given, NewMeeting):
+            created = await graph.create_or_get_meeting(
+                given.key, subject=given.subject, start=given.start, end=given.end, deadline=deadline
+            )
+            return created.meeting.as_meeting()
+        return (await graph.resolve_meeting(given, deadline=deadline)).as_meeting()
+    except GraphError as exc:
+        raise graph_failure(exc, "meeting lookup") from None
+
+
+async def _this_meeting(services: DialogServices, turn: Turn, deadline: float) -> Meeting:
+    try:
+        this = await within(services.this_meeting(turn.context), deadline)
+    except TimeoutError:
+        raise LinkFailure(strings.ERR_TRY_LATER, transient=True) from None
+    if this is None:
+        raise LinkFailure(strings.ERR_MEETING_INFO)
+    return this
+
+
+async def join_link(services: DialogServices, turn: Turn, meeting_id: str, *, deadline: float) -> str:
+    """The client join link, exactly as Graph returned it."""
+    try:
+        return await services.graph(turn.context).get_join_link(meeting_id, locale=turn.locale, deadline=deadline)
+    except GraphError as exc:
+        raise graph_failure(exc, "join link") from None

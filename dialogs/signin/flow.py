@@ -1,0 +1,212 @@
+"""Sign-in and sign-out as the user meets them: the sign-in dialog, the sign-in invokes that arrive outside a flow,
+the messaging extension's sign-in answer, and (quiet) sign-out.
+
+Silent Teams SSO first, the sign-in card when consent or SSO is unavailable. In a group or meeting chat Teams offers
+no bot SSO, and a sign-in card or a typed magic code there would be seen by everyone. So the bot says (without
+anything token-related) that sign-in happens privately, opens the one-to-one chat with the user and sends the
+sign-in card there; the user comes back and asks again.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
+from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    SignInConstants,
+    TokenResponse,
+)
+
+from dialogs.cards import signin_help_card, strings
+from dialogs.signin.prompt import TeamsSsoPrompt, exchange_response, oauth_card
+from dialogs.signin.tokens import TokenSource, turn_token
+from dialogs.turn import Turn
+from graph.client import within
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_TIMEOUT_MS = 15 * 60 * 1000
+
+
+class SignInDialog(ComponentDialog):
+    """Ends with True when the user has a token, False otherwise (having told them what to do)."""
+
+    ID = "signIn"
+    PROMPT = "ssoPrompt"
+
+    def __init__(self, tokens: TokenSource) -> None:
+        super().__init__(self.ID)
+        self.tokens = tokens
+        if tokens.interactive:
+            self.add_dialog(
+                TeamsSsoPrompt(
+                    self.PROMPT,
+                    tokens,
+                    title=strings.BUTTON_SIGN_IN,
+                    text=strings.SIGN_IN_PROMPT,
+                    timeout_ms=SIGN_IN_TIMEOUT_MS,
+                )
+            )
+        self.add_dialog(WaterfallDialog("signInSteps", [self.check_step, self.finish_step]))
+        self.initial_dialog_id = "signInSteps"
+
+    async def check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        turn = Turn.of(step.context)
+        try:
+            token = await self.tokens.get_token(step.context)
+        except Exception as exc:  # the token service failing must not crash the turn
+            log.warning("token service unavailable: %s", type(exc).__name__)
+            await turn.reply(strings.ERR_TRY_LATER)
+            return await step.end_dialog(False)
+        if token:
+            return await step.end_dialog(True)
+        if not self.tokens.interactive:
+            await turn.reply(strings.SIGN_IN_FAILED)
+            return await step.end_dialog(False)
+        if not turn.is_personal:
+            await sign_in_privately(turn, self.tokens)
+            return await step.end_dialog(False)
+        return await step.begin_dialog(self.PROMPT)
+
+    async def finish_step(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if isinstance(step.result, TokenResponse) and step.result.token:
+            return await step.end_dialog(True)
+        await Turn.of(step.context).reply(strings.SIGN_IN_FAILED)
+        return await step.end_dialog(False)
+
+
+async def sign_in_privately(turn: Turn, tokens: TokenSource) -> None:
+    """Tell the group (nothing token-related), then send the sign-in card in the user's one-to-one chat."""
+    await turn.say_here(signin_help_card())
+    context = turn.context
+    activity = context.activity
+    connector = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+    tenant = turn.tenant_id
+    try:
+        created = await connector.conversations.create_conversation(
+            ConversationParameters(
+                is_group=False,
+                bot=activity.recipient,
+                members=[ChannelAccount(id=turn.user_id)],
+                tenant_id=tenant,
+                channel_data={"tenant": {"id": tenant}},
+            )
+        )
+        personal = copy.copy(activity)
+        personal.conversation = ConversationAccount(id=created.id, conversation_type="personal", tenant_id=tenant)
+        resource = await tokens.sign_in_resource(context, personal)
+        card = oauth_card(strings.SIGN_IN_PROMPT, strings.BUTTON_SIGN_IN, tokens.connection_name, resource)
+        await connector.conversations.send_to_conversation(
+            created.id,
+            Activity(
+                type=ActivityTypes.message,
+                attachments=[card],
+                from_property=activity.recipient,
+                recipient=activity.from_property,
+                conversation=personal.conversation,
+                channel_id=activity.channel_id,
+                service_url=activity.service_url,
+            ),
+        )
+    except Exception as exc:  # e.g. 403 BotNotInConversationRoster when the user never opened a chat with us
+        log.warning("could not open a private sign-in chat: %s", type(exc).__name__)
+        await turn.say_here(strings.SIGN_IN_PRIVATE_FAILED)
+
+
+async def signed_in_without_a_flow(context: TurnContext, tokens: TokenSource) -> None:
+    """Answer a sign-in invoke that no flow was waiting for: the private sign-in chat, or after the prompt timed
+    out. The SSO middleware has already exchanged a `signin/tokenExchange` token; `signin/verifyState` carries the
+    magic code in `state`."""
+    turn = Turn.of(context)
+    if context.activity.name == SignInConstants.token_exchange_operation_name:
+        token = turn_token(context)
+        status = HTTPStatus.OK if token else HTTPStatus.PRECONDITION_FAILED
+        await context.send_activity(
+            exchange_response(int(status), tokens.connection_name, turn.values.get("id"), None)
+        )
+    else:
+        try:
+            token = await tokens.get_token(context, turn.value("state") or None)
+        except Exception as exc:
+            log.warning("token service failed on verifyState: %s", type(exc).__name__)
+            token = None
+        status = HTTPStatus.OK if token else HTTPStatus.NOT_FOUND
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=int(status)))
+        )
+    if token:
+        await turn.reply(strings.SIGNED_IN_NEXT)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInNeeded:
+    """A messaging-extension invoke cannot go on without a token: ask Teams to sign the user in with `link`
+    (`silent`: try SSO first), or (`link` None) answer 412 because the SSO token Teams sent could not be exchanged."""
+
+    link: str | None
+    silent: bool = False
+
+
+class SignInUnavailable(Exception):
+    """The token service failed or ran out of time: try again later."""
+
+
+async def invoke_sign_in(turn: Turn, tokens: TokenSource, deadline: float) -> SignInNeeded | None:
+    """None when the user of a messaging-extension invoke has a Graph token (now in the turn's memory); otherwise
+    what gets one: the SSO token Teams sent is exchanged (412 if that fails, so Teams falls back to consent or the
+    sign-in link), the magic code in `state` is redeemed, or Teams is asked to sign the user in."""
+    if not tokens.interactive:
+        return None  # every user is signed in already (local mode)
+    context = turn.context
+    authentication = turn.values.get("authentication")
+    sso_token = authentication.get("token") if isinstance(authentication, dict) else None
+    state = turn.value("state") or None
+    try:
+        if sso_token:
+            token = await within(tokens.exchange(context, str(sso_token)), deadline)
+            return None if token else SignInNeeded(None)
+        if await within(tokens.get_token(context, state), deadline):
+            return None
+        resource = await within(tokens.sign_in_resource(context), deadline)
+    except Exception as exc:  # TimeoutError included
+        log.warning("token service failed: %s", type(exc).__name__)
+        raise SignInUnavailable from None
+    return SignInNeeded(str(resource.sign_in_link), silent=state is None)
+
+
+async def sign_out(turn: Turn, tokens: TokenSource) -> None:
+    """`sign out`: sign the user out of the OAuth connection and say so; a token-service failure is said plainly."""
+    try:
+        await tokens.sign_out(turn.context)
+    except Exception as exc:
+        log.warning("sign-out failed: %s", type(exc).__name__)
+        await turn.reply(strings.ERR_TRY_LATER)
+        return
+    await turn.reply(strings.SIGNED_OUT)
+
+
+async def sign_out_quietly(turn: Turn, tokens: TokenSource, *, deadline: float | None = None) -> None:
+    """Graph refused the token: drop it so the next attempt signs in afresh. Says nothing: the caller shows why."""
+    try:
+        if deadline is None:
+            await tokens.sign_out(turn.context)
+        else:
+            await within(tokens.sign_out(turn.context), deadline)
+    except Exception as exc:
+        log.warning("sign-out after a refused token failed: %s", type(exc).__name__)
+
+
+async def sign_in_again(turn: Turn, tokens: TokenSource) -> None:
+    """Graph refused the token in chat: say so, and drop the token so the next `get link` signs in afresh."""
+    await turn.reply(strings.ERR_SIGN_IN_AGAIN)
+    await sign_out_quietly(turn, tokens)

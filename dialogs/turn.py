@@ -1,0 +1,135 @@
+"""The turn: the activity read once, and the one place that decides where a reply to the user goes.
+
+Dialogs and the messaging extension ask the `Turn` (command, submitted action and values, cleaned text, locale,
+time zone, conversation kind, meeting id, tenant) instead of reading `context.activity` themselves, so a quirk of the
+activity's shape is handled in one place. `reply` is the seam for anything meant for the user alone (cards with
+their calendar, the client's details, the link, sign-in material); `say_here` is for what may be seen by everyone in
+the conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from dialogs.cards import actions
+from dialogs.commands import GET_LINK, clean_text, parse_command
+
+_TURN_KEY = "link_bot.turn"
+
+# Card buttons that mean the same as a typed command.
+_ACTION_COMMANDS = {actions.GET_LINK: GET_LINK, actions.HELP: "help", actions.CANCEL: "cancel"}
+
+Reply: TypeAlias = str | Activity | dict[str, Any]  # a sentence, a prepared activity, or an Adaptive Card
+
+
+def _time_zone(activity: Activity) -> str | None:
+    """`localTimezone`, else the clientInfo entity's `timezone`."""
+    zone = getattr(activity, "local_timezone", None)
+    if zone:
+        return str(zone)
+    for entity in activity.entities or []:
+        props: Any = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo" and props.get("timezone"):
+            return str(props["timezone"])
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What this turn's activity says, read once (`Turn.of(context)`), plus where to send replies."""
+
+    context: TurnContext
+    is_message: bool
+    text: str  # the message text, @mentions removed and spaces folded ("" for invokes and card submits)
+    command: str | None  # get link, help, sign out, cancel (typed or a card button), else None
+    rest: str  # after `get link`, the meeting reference; for other text, the text itself
+    values: dict[str, Any]  # a card submit's values or an invoke's value (the raw JSON); {} otherwise
+    action: str | None  # the submitted card button's `action`
+    locale: str | None
+    time_zone: str | None  # IANA name, from the Teams client
+    conversation_kind: str  # personal, groupChat or channel
+    meeting_id: str | None  # `channelData.meeting.id`: the Teams meeting id, for meeting info only (Graph rejects it)
+    tenant_id: str | None
+    user_id: str  # the channel's id for the user
+
+    @classmethod
+    def of(cls, context: TurnContext) -> Turn:
+        """The turn of `context`, built on first use and kept in the turn's memory."""
+        turn = context.turn_state.get(_TURN_KEY)
+        if not isinstance(turn, Turn):
+            turn = cls._read(context)
+            context.turn_state[_TURN_KEY] = turn
+        return turn
+
+    @classmethod
+    def _read(cls, context: TurnContext) -> Turn:
+        activity = context.activity
+        values = _dict(activity.value)
+        action = values.get("action")
+        action = action if isinstance(action, str) else None
+        is_message = activity.type == ActivityTypes.message
+        text = clean_text(activity.text) if is_message else ""
+        command: str | None
+        if action in _ACTION_COMMANDS:
+            command, rest = _ACTION_COMMANDS[action], ""
+        elif is_message:
+            command, rest = parse_command(text)
+        else:
+            command, rest = None, ""
+        data = _dict(activity.channel_data)
+        meeting_id = _dict(data.get("meeting")).get("id")
+        tenant = _dict(data.get("tenant")).get("id") or getattr(activity.conversation, "tenant_id", None)
+        sender = activity.from_property
+        return cls(
+            context=context,
+            is_message=is_message,
+            text=text,
+            command=command,
+            rest=rest,
+            values=values,
+            action=action,
+            locale=activity.locale or None,
+            time_zone=_time_zone(activity),
+            conversation_kind=getattr(activity.conversation, "conversation_type", None) or "personal",
+            meeting_id=meeting_id if isinstance(meeting_id, str) and meeting_id else None,
+            tenant_id=str(tenant) if tenant else None,
+            user_id=str(getattr(sender, "id", "") or ""),
+        )
+
+    @property
+    def is_personal(self) -> bool:
+        """A one-to-one chat with the user: the only place private content may be shown."""
+        return self.conversation_kind == "personal"
+
+    @property
+    def in_meeting_chat(self) -> bool:
+        """In a meeting's chat (or the meeting itself): Teams then sends `channelData.meeting.id`."""
+        return self.meeting_id is not None
+
+    def value(self, name: str) -> str:
+        """One submitted input as a string ("" when absent or not text)."""
+        found = self.values.get(name)
+        return found if isinstance(found, str) else ""
+
+    async def reply(self, content: Reply) -> None:
+        """Send something meant for the user alone. Every private card and sentence goes through here, so routing
+        private content out of shared chats is decided in this one place."""
+        await self.context.send_activity(_activity(content))
+
+    async def say_here(self, content: Reply) -> None:
+        """Send something anyone in this conversation may see (no calendar, client, link or sign-in material)."""
+        await self.context.send_activity(_activity(content))
+
+
+def _activity(content: Reply) -> Activity | str:
+    if isinstance(content, dict):
+        return MessageFactory.attachment(CardFactory.adaptive_card(content))
+    return content

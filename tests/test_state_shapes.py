@@ -1,0 +1,47 @@
+"""The typed shapes kept in dialog state: `to_state()` is plain JSON data and `from_state()` reads it back."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+from dialogs.client_details import ClientDetails
+from dialogs.client_form import ClientForm
+from dialogs.link import LastLink, LinkRequest
+from dialogs.meeting import MeetingQuestion
+from graph.models import Meeting
+
+START = datetime(2030, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-7)))
+
+
+def round_trip(state: object) -> object:
+    """Through JSON text, as any store keeps it: fails on anything that is not plain data."""
+    return json.loads(json.dumps(state, allow_nan=False))
+
+
+def test_meeting_round_trips_with_aware_times():
+    meeting = Meeting("abc", "Mortgage review", START, START + timedelta(minutes=30))
+    again = Meeting.from_state(round_trip(meeting.to_state()))
+    assert again == meeting
+    assert again.start is not None and again.start.utcoffset() == timedelta(hours=-7)
+
+
+def test_meeting_without_times_and_from_garbage():
+    assert Meeting.from_state(round_trip(Meeting("x").to_state())) == Meeting("x")
+    assert Meeting.from_state({"id": "x", "start": "not a date", "subject": 5}) == Meeting("x")
+    assert Meeting.from_state(None) == Meeting("")
+
+
+def test_link_request_and_last_link_round_trip():
+    request = LinkRequest(Meeting("m", None, datetime(2030, 1, 1, tzinfo=UTC)), ClientDetails("Jo", "", "+12065550100"))
+    assert LinkRequest.from_state(round_trip(request.to_state())) == request
+    last = LastLink("m", "+12065550100", "America/Los_Angeles")
+    assert LastLink.from_state(round_trip(last.to_state())) == last
+    assert LastLink.from_state({"phone": "+1"}) is None  # no meeting: nothing to text
+
+
+def test_question_and_form_round_trip():
+    question = MeetingQuestion(reason="why", typed="abc", asked=True)
+    assert MeetingQuestion.from_state(round_trip(question.to_state())) == question
+    form = ClientForm("Jo", "jo@", "", {"email": "bad"}, "Subject")
+    assert ClientForm.from_state(round_trip(form.to_state())) == form

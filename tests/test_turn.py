@@ -1,0 +1,55 @@
+"""Turn: the activity read once per turn (pure reading; the e2e tests cover sending)."""
+
+from __future__ import annotations
+
+from botbuilder.core import TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, Entity
+
+from dialogs.cards import actions
+from dialogs.turn import Turn
+
+
+def context(**fields: object) -> TurnContext:
+    activity = Activity(
+        type=fields.pop("type", ActivityTypes.message),
+        from_property=ChannelAccount(id="29:alice"),
+        conversation=ConversationAccount(id="c1", conversation_type=fields.pop("kind", None)),
+        **fields,
+    )
+    return TurnContext(TestAdapter(), activity)
+
+
+def test_mentions_are_stripped_and_the_reference_kept_in_case():
+    turn = Turn.of(context(text="<at>Link Bot</at>  Get   Link  ABC:def", kind="groupChat"))
+    assert (turn.command, turn.rest) == ("get link", "ABC:def")
+    assert not turn.is_personal and not turn.in_meeting_chat
+
+
+def test_a_card_button_is_its_command_and_values_are_read():
+    turn = Turn.of(context(value={"action": actions.HELP, "x": 1, "meetingRef": "abc"}))
+    assert (turn.command, turn.action) == ("help", actions.HELP)
+    assert turn.value("meetingRef") == "abc" and turn.value("x") == ""
+
+
+def test_meeting_tenant_time_zone_and_locale():
+    turn = Turn.of(
+        context(
+            text="hi",
+            locale="en-GB",
+            channel_data={"meeting": {"id": "MCMx"}, "tenant": {"id": "t1"}},
+            entities=[Entity.deserialize({"type": "clientInfo", "timezone": "Europe/London"})],
+        )
+    )
+    assert (turn.meeting_id, turn.tenant_id, turn.time_zone, turn.locale) == ("MCMx", "t1", "Europe/London", "en-GB")
+    assert turn.is_personal and turn.in_meeting_chat
+
+
+def test_read_once_per_turn():
+    ctx = context(text="help")
+    assert Turn.of(ctx) is Turn.of(ctx)
+
+
+def test_invokes_have_no_command():
+    turn = Turn.of(context(type=ActivityTypes.invoke, name="composeExtension/fetchTask", value={"commandId": "x"}))
+    assert (turn.command, turn.text, turn.values) == (None, "", {"commandId": "x"})
