@@ -33,6 +33,11 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
+async def fetch_meeting_off_loop(client: Any, meeting_id: str) -> Any:
+    """The SDK's blocking `teams.fetch_meeting` in a worker thread, with a time limit (the fix for 7.7)."""
+    return await asyncio.wait_for(asyncio.to_thread(client.teams.fetch_meeting, meeting_id), MEETING_INFO_TIMEOUT_S)
+
+
 async def this_meeting(context: TurnContext) -> ThisMeeting | None:
     """The Graph id, subject and times of the meeting whose chat this is; None outside a meeting or on failure."""
     meeting_id = teams_meeting_id(context)
@@ -40,9 +45,7 @@ async def this_meeting(context: TurnContext) -> ThisMeeting | None:
         return None
     try:
         client = await TeamsInfo.get_teams_connector_client(context)
-        info = await asyncio.wait_for(
-            asyncio.to_thread(client.teams.fetch_meeting, meeting_id), timeout=MEETING_INFO_TIMEOUT_S
-        )
+        info = await fetch_meeting_off_loop(client, meeting_id)
     except Exception as exc:
         log.info("meeting info unavailable: %s", type(exc).__name__)
         return None
