@@ -92,7 +92,9 @@ class LinkBotAdapter(CloudAdapter):
             return web.Response(status=invoke_response.status)
         return web.json_response(serialise_invoke_body_once(invoke_response.body), status=invoke_response.status)
 
-    async def authenticate_or_401(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult | web.Response:
+    async def authenticate_or_401(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult | web.Response:
         """Defect 7.8: the SDK lets a missing, expired or wrongly signed token surface as HTTP 500. Every failed
         check is 401 here; only an unreachable OpenID metadata endpoint (our side's problem) is 503."""
         try:

@@ -63,8 +63,9 @@ def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
 
 
 def _slow_retry_policy(mp: pytest.MonkeyPatch) -> None:
-    import app
     from msrest.universal_http import requests as msrest_requests
+
+    import app
 
     policy = msrest_requests.ClientRetryPolicy
     mp.setattr(app, "install_fast_msrest_retry_policy", lambda: None)
@@ -78,8 +79,9 @@ def _no_reply_retry(mp: pytest.MonkeyPatch) -> None:
 
 
 def _serialise_twice(mp: pytest.MonkeyPatch) -> None:
-    import bot.adapter
     from botbuilder.core import serializer_helper
+
+    import bot.adapter
 
     mp.setattr(bot.adapter, "serialise_invoke_body_once", serializer_helper)
 
@@ -99,9 +101,10 @@ def _stock_auth_errors(mp: pytest.MonkeyPatch) -> None:
 
 
 def _stock_sso_middleware(mp: pytest.MonkeyPatch) -> None:
-    import app
     from botbuilder.core import MemoryStorage
     from botbuilder.core.teams import TeamsSSOTokenExchangeMiddleware
+
+    import app
 
     mp.setattr(app, "TeamsSsoExchangeMiddleware",
                lambda tokens, _dedupe: TeamsSSOTokenExchangeMiddleware(MemoryStorage(), tokens.connection_name))
@@ -126,9 +129,10 @@ def _stock_signin_invokes(mp: pytest.MonkeyPatch) -> None:
 
 
 def _snake_case_oauth_card(mp: pytest.MonkeyPatch) -> None:
-    import dialogs.sso_prompt
     from botbuilder.core import CardFactory
     from botbuilder.schema import CardAction, OAuthCard
+
+    import dialogs.sso_prompt
 
     def stock(text: str, title: str, connection_name: str, resource: Any) -> Any:  # as OAuthPrompt builds it
         exchange, post = resource.token_exchange_resource, resource.token_post_resource

@@ -24,11 +24,10 @@ async def test_a_slow_entra_never_holds_the_event_loop(cloud):
     # 7.5: stock credentials fetch the bot's token synchronously inside the turn (MSAL discovery + token request);
     # ours fetch it in a worker thread (at start-up, and before expiry) and reuse it.
     cloud.entra.latency_s = SLOW_S
-    async with running_bot(cloud) as bot:
-        async with watch_loop() as watch:
-            for _ in range(5):
-                assert (await bot.say("help"))[0] == 201
-            await cloud.connector.await_activities(5)
+    async with running_bot(cloud) as bot, watch_loop() as watch:
+        for _ in range(5):
+            assert (await bot.say("help"))[0] == 201
+        await cloud.connector.await_activities(5)
     assert watch.worst_s < HELD_LIMIT_S, f"the event loop was held {watch.worst_s * 1000:.0f} ms"
     assert cloud.entra.token_requests == 1
 
