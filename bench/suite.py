@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from bench.botproc import SLOW_CALLBACK_S
 from bench.procstat import cpu_seconds, machine, memory_mib, percentile
-from dialogs.cards import strings
+from dialogs.cards import actions, strings
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
 
@@ -46,20 +46,38 @@ class Plan:
     max_seconds: float
     conversations: int  # spread over the workers; each gets one warm-up turn
     startup_runs: int
+    link_concurrency: int  # time to link: this many users at once, Graph answering in GRAPH_LATENCY_S
+    link_seconds: float
+    open_seconds: float  # open loop at half the measured capacity
 
 
-FULL = Plan("full", (1, 16, 64), max_turns=5000, max_seconds=7.0, conversations=64, startup_runs=3)
-SMOKE = Plan("smoke", (1, 4), max_turns=6, max_seconds=2.0, conversations=4, startup_runs=1)
+FULL = Plan("full", (1, 16, 64), max_turns=5000, max_seconds=5.0, conversations=64, startup_runs=3,
+            link_concurrency=4, link_seconds=6.0, open_seconds=6.0)
+SMOKE = Plan("smoke", (1, 4), max_turns=6, max_seconds=2.0, conversations=4, startup_runs=1,
+             link_concurrency=2, link_seconds=1.0, open_seconds=1.0)
+GRAPH_LATENCY_S = 0.3
+ME_COMMAND = "getAppointmentLink"
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A bench user's meeting: the reference they paste and the link the result card must carry."""
+
+    join_url: str
+    link: str
+    teams_key: str  # the meeting's key at the fake connector (for "inside a meeting")
 
 
 @dataclass(frozen=True)
 class TurnKind:
-    """One kind of turn: which bot serves it, what each user says, and what the one reply must look like."""
+    """One kind of interaction: which bot serves it, the user's steps, and what each reply must look like."""
 
     name: str
     bot: str
-    say: Callable[[str], str]  # join URL of the user's meeting -> message text
-    reply_ok: Callable[[dict[str, Any], str], bool]  # (reply activity, text said) -> right reply?
+    steps: Callable[[LoopbackCloud, str, Meeting], list[dict[str, Any]]]  # (cloud, user, meeting) -> activities
+    replies: int  # replies posted to the connector per interaction (0: answered inline, checked by `expect`)
+    reply_ok: Callable[[dict[str, Any], Meeting], bool]  # (reply activity, the user's meeting) -> right reply?
+    expect_inline: bool = False  # the last step's HTTP answer must carry the meeting's link
 
 
 def _card_json(reply: dict[str, Any]) -> str:
@@ -67,12 +85,34 @@ def _card_json(reply: dict[str, Any]) -> str:
     return json.dumps(cards) if len(cards) == 1 else ""
 
 
-KINDS = (
-    TurnKind("echo", STOCK, lambda _url: "hello", lambda reply, said: reply.get("text") == f"Echo: {said}"),
-    TurnKind("help", OURS, lambda _url: "help", lambda reply, _said: strings.HELP_TITLE in _card_json(reply)),
-    TurnKind("get link", OURS, lambda url: f"get link {url}",
-             lambda reply, _said: strings.ASK_CLIENT_DETAILS in _card_json(reply)),
-)
+def _is_result(reply: dict[str, Any], meeting: Meeting) -> bool:
+    return meeting.link in _card_json(reply)
+
+
+def _link_steps(cloud: LoopbackCloud, user: str, meeting: Meeting) -> list[dict[str, Any]]:
+    """`get link <join URL>`, then Skip on the client-details form: the whole interaction to the result card."""
+    return [cloud.activity(f"get link {meeting.join_url}", user=user),
+            cloud.activity(None, user=user, value={"action": actions.SKIP})]
+
+
+def _me_steps(cloud: LoopbackCloud, user: str, meeting: Meeting) -> list[dict[str, Any]]:
+    """The messaging extension inside a meeting: open the form (this meeting preset), submit it without details."""
+    def invoke(name: str, value: dict[str, Any]) -> dict[str, Any]:
+        return cloud.invoke(name, {"commandId": ME_COMMAND, "commandContext": "compose", **value}, user=user,
+                            meeting_id=meeting.teams_key)
+
+    return [invoke("composeExtension/fetchTask", {}),
+            invoke("composeExtension/submitAction", {"data": {"action": "submitTask", "meetingRef": "this meeting"}})]
+
+
+ECHO = TurnKind("echo", STOCK, lambda c, u, _m: [c.activity("hello", user=u)], 1,
+                lambda reply, _m: reply.get("text") == "Echo: hello")
+HELP = TurnKind("help", OURS, lambda c, u, _m: [c.activity("help", user=u)], 1,
+                lambda reply, _m: strings.HELP_TITLE in _card_json(reply))
+GET_LINK = TurnKind("get link", OURS, _link_steps, 2,
+                    lambda reply, m: strings.ASK_CLIENT_DETAILS in _card_json(reply) or _is_result(reply, m))
+ME_LINK = TurnKind("ME link", OURS, _me_steps, 0, lambda _reply, _m: False, expect_inline=True)
+KINDS = (ECHO, HELP, GET_LINK)
 
 
 class BotProcess:
@@ -166,7 +206,7 @@ class Cloud:
         self.cloud = LoopbackCloud()
         self.sim = GraphSimulator(seed=False)
         self._sim_thread: Any = None
-        self._join_urls: dict[str, str] = {}
+        self._meetings: dict[str, Meeting] = {}
 
     def start(self) -> None:
         self.cloud.start()
@@ -185,14 +225,25 @@ class Cloud:
         env.pop("PORT", None)
         return env
 
-    def signed_in_user(self, user: str) -> str:
-        """Give `user` a Graph token at the token service and a meeting they organise; returns its join URL."""
-        if user not in self._join_urls:
+    def signed_in_user(self, user: str) -> Meeting:
+        """Give `user` a Graph token at the token service and a meeting they organise (known to Teams too)."""
+        if user not in self._meetings:
             _, aad_id = self.cloud.user_ids(user)
             meeting = self.sim.add_meeting(aad_id, "Bench appointment", datetime.now(UTC) + timedelta(hours=2))
             self.cloud.token_service.give_token(user)
-            self._join_urls[user] = meeting.join_web_url
-        return self._join_urls[user]
+            key = f"meeting-{user}"
+            self.cloud.add_meeting(key, organizer=user, title="Bench appointment", graph_id=meeting.id)
+            self._meetings[user] = Meeting(meeting.join_web_url, meeting.virtual_appointment_url, key)
+        return self._meetings[user]
+
+    @contextmanager
+    def slow_graph(self, seconds: float) -> Iterator[None]:
+        """Every Graph request answered `seconds` late for the duration."""
+        self.sim.inject(None, latency=seconds, times=10**9)
+        try:
+            yield
+        finally:
+            self.sim.clear_faults()
 
     def counters(self) -> dict[str, int]:
         entra = self.cloud.entra
@@ -204,20 +255,22 @@ class Cloud:
         }
 
 
-def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, plan: Plan) -> dict[str, Any]:
+def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, plan: Plan, *,
+              label: str = "closed", open_rate: float | None = None, seconds: float | None = None) -> dict[str, Any]:
     """One load phase; the bot's counters are read exactly around the measured part (after the warm-up)."""
     authorization = "Bearer " + cloud.cloud.channel_token()  # valid for an hour: signed once, not per post
     users = [f"bench-{kind.name.replace(' ', '-')}-{i}" for i in range(concurrency)]
-    said = [kind.say(cloud.signed_in_user(user)) for user in users]
+    meetings = [cloud.signed_in_user(user) for user in users]
     per_worker = max(1, math.ceil(plan.conversations / concurrency))
     workers = []
-    for user, text in zip(users, said, strict=True):
-        activity = cloud.cloud.activity(text, user=user)
-        base = activity["conversation"]["id"]
-        workers.append({"activity": activity, "authorization": authorization,
+    for user, meeting in zip(users, meetings, strict=True):
+        steps = kind.steps(cloud.cloud, user, meeting)
+        base = f"{steps[0]['conversation']['id']}-{label}"
+        workers.append({"steps": steps, "authorization": authorization, "base": base,
+                        "expect": meeting.link if kind.expect_inline else None,
                         "conversations": [f"{base}-{k}" for k in range(per_worker)]})
-    spec = {"url": bot.url, "workers": workers, "max_turns": plan.max_turns, "max_seconds": plan.max_seconds,
-            "timeout_s": 30}
+    spec = {"url": bot.url, "workers": workers, "max_turns": plan.max_turns,
+            "max_seconds": plan.max_seconds if seconds is None else seconds, "timeout_s": 30, "open_rate": open_rate}
     with _loadgen() as (send, receive):
         send(json.dumps(spec))
         if receive(120) != "ready":
@@ -225,20 +278,23 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         bot.loop_samples_ms()  # drop the warm-up's samples
         before, cpu_before = cloud.counters(), bot.cpu_seconds()
         send("go")
-        result: dict[str, Any] = json.loads(receive(plan.max_seconds + 120) or "null")
+        result: dict[str, Any] = json.loads(receive(spec["max_seconds"] + 120) or "null")
         cpu = bot.cpu_seconds() - cpu_before
         after = cloud.counters()
     lag, slow, callbacks = bot.loop_samples_ms()
     turns = result["turns"]
+    posts = turns * len(workers[0]["steps"])
     replies = cloud.cloud.connector.activities[before["replies"]:after["replies"]]
     expected_warmup = per_worker * concurrency
     return {
-        "bot": bot.name, "turn": kind.name, "concurrency": concurrency, "turns": turns,
+        "bot": bot.name, "turn": kind.name, "concurrency": concurrency, "load": label, "open_rate": open_rate,
+        "turns": turns, "posts": posts, "steps": len(workers[0]["steps"]),
         "failures": sum(result["failures"].values()) + expected_warmup - result["warmup_ok"],
         "failure_kinds": result["failures"],
-        "replies_ok": _replies_ok(replies, workers, said, result["ok_by_conversation"], kind),
+        "replies_ok": _replies_ok(replies, workers, meetings, result["ok_by_conversation"], kind),
         "turns_per_s": result["turns_per_s"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"],
-        "cpu_s": cpu, "cpu_ms_per_turn": _per_turn(cpu * 1000, turns),
+        "last_step_p50_ms": result["last_step_p50_ms"], "last_step_p99_ms": result["last_step_p99_ms"],
+        "cpu_s": cpu, "cpu_ms_per_turn": _per_turn(cpu * 1000, turns), "cpu_ms_per_post": _per_turn(cpu * 1000, posts),
         "loop_lag_p99_ms": percentile(lag, 99), "loop_lag_max_ms": max(lag, default=math.nan),
         "longest_callback_ms": max(slow, default=0.0), "callbacks_over_10ms": sum(s > 10 for s in slow),
         "stall_p99_ms": stall_percentile(slow, callbacks, 99), "callbacks": callbacks,
@@ -261,13 +317,26 @@ def _per_turn(total: float, turns: int) -> float:
     return total / turns if turns else math.nan
 
 
-def _replies_ok(replies: list[dict[str, Any]], workers: list[dict[str, Any]], said: list[str],
+def _replies_ok(replies: list[dict[str, Any]], workers: list[dict[str, Any]], meetings: list[Meeting],
                 ok_by_conversation: dict[str, int], kind: TurnKind) -> bool:
-    """Exactly one reply per answered turn, in that turn's conversation, of the kind's shape."""
-    text_of = {c: text for w, text in zip(workers, said, strict=True) for c in w["conversations"]}
+    """`kind.replies` replies per answered interaction, in that interaction's conversation, each of the kind's
+    shape; for interactions with a result card, exactly one result card each."""
+    if sum(ok_by_conversation.values()) == 0:
+        return False
+    if kind.replies == 0:
+        return not replies  # answered inline; the load generator checked each answer carried the link
+    owners = [(w["base"], m) for w, m in zip(workers, meetings, strict=True)]
+
+    def meeting_of(conversation: str) -> Meeting | None:
+        return next((m for base, m in owners if conversation.startswith(base + "-")), None)
+
     got = Counter(r.get("conversation", {}).get("id") for r in replies)
-    shapes_ok = all(kind.reply_ok(r, text_of.get(r.get("conversation", {}).get("id"), "")) for r in replies)
-    return got == Counter(ok_by_conversation) and shapes_ok and sum(ok_by_conversation.values()) > 0
+    expected = Counter({c: n * kind.replies for c, n in ok_by_conversation.items()})
+    shapes = [(meeting := meeting_of(r.get("conversation", {}).get("id", ""))) is not None and kind.reply_ok(r, meeting)
+              for r in replies]
+    results = sum(_is_result(r, m) for r in replies if (m := meeting_of(r.get("conversation", {}).get("id", ""))))
+    results_ok = kind is not GET_LINK or results == sum(ok_by_conversation.values())
+    return got == expected and all(shapes) and results_ok
 
 
 @contextmanager
@@ -319,6 +388,12 @@ def run(plan: Plan) -> dict[str, Any]:
                 bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
                 phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
                           for kind in KINDS for c in plan.concurrencies]
+                capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
+                phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
+                                        open_rate=capacity / 2, seconds=plan.open_seconds))
+                with cloud.slow_graph(GRAPH_LATENCY_S):
+                    phases += [run_phase(cloud, bots[OURS], kind, plan.link_concurrency, plan, label="graph 300 ms",
+                                         seconds=plan.link_seconds) for kind in (GET_LINK, ME_LINK)]
                 for name, bot in bots.items():
                     bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
                     bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")

@@ -19,7 +19,7 @@ from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
-from botframework.connector.auth import BotFrameworkAuthentication
+from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from bot.auth_cache import AuthenticationCache
 from bot.pacing import ConversationPacer
@@ -75,14 +75,10 @@ class LinkBotAdapter(CloudAdapter):
                 return web.Response(status=401)
         auth_result = self.auth_cache.get(auth_header, activity)
         if auth_result is None:
-            try:
-                auth_result = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
-            except requests.RequestException as exc:
-                log.error("inbound token check could not reach the OpenID metadata: %s", type(exc).__name__)
-                return web.Response(status=503)
-            except Exception as exc:  # every flavour of bad token: expired, unknown key, wrong audience, ...
-                log.info("rejected inbound request: %s", type(exc).__name__)
-                return web.Response(status=401)
+            checked = await self.authenticate_or_401(activity, auth_header)
+            if isinstance(checked, web.Response):
+                return checked
+            auth_result = checked
             self.auth_cache.put(auth_header, activity, auth_result)
 
         try:
@@ -95,6 +91,20 @@ class LinkBotAdapter(CloudAdapter):
         if invoke_response.body is None:
             return web.Response(status=invoke_response.status)
         return web.json_response(serialise_invoke_body_once(invoke_response.body), status=invoke_response.status)
+
+    async def authenticate_or_401(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult | web.Response:
+        """Defect 7.8: the SDK lets a missing, expired or wrongly signed token surface as HTTP 500. Every failed
+        check is 401 here; only an unreachable OpenID metadata endpoint (our side's problem) is 503."""
+        try:
+            return await self.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except requests.RequestException as exc:
+            log.error("inbound token check could not reach the OpenID metadata: %s", type(exc).__name__)
+            return web.Response(status=503)
+        except Exception as exc:  # every flavour of bad token: expired, unknown key, wrong audience, ...
+            log.info("rejected inbound request: %s", type(exc).__name__)
+            return web.Response(status=401)
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         """One activity at a time, each retried on the statuses Teams asks bots to retry."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 MEETING_INFO_TIMEOUT_S = 3.0
 
 
+async def fetch_meeting_off_loop(client: Any, meeting_id: str) -> Any:
+    """The SDK's blocking `teams.fetch_meeting` in a worker thread, with a time limit (the fix for 7.7)."""
+    return await asyncio.wait_for(asyncio.to_thread(client.teams.fetch_meeting, meeting_id), MEETING_INFO_TIMEOUT_S)
+
+
 async def this_meeting(context: TurnContext) -> Meeting | None:
     """The Graph id, subject and times of the meeting whose chat this is; None outside a meeting or on failure."""
     meeting_id = Turn.of(context).meeting_id
@@ -29,9 +35,7 @@ async def this_meeting(context: TurnContext) -> Meeting | None:
         return None
     try:
         client = await TeamsInfo.get_teams_connector_client(context)
-        info = await asyncio.wait_for(
-            asyncio.to_thread(client.teams.fetch_meeting, meeting_id), timeout=MEETING_INFO_TIMEOUT_S
-        )
+        info = await fetch_meeting_off_loop(client, meeting_id)
     except Exception as exc:
         log.info("meeting info unavailable: %s", type(exc).__name__)
         return None

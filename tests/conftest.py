@@ -15,7 +15,9 @@ from bot.logsafe import configure_logging
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
 
-pytest_plugins = ["tests.azurite"]  # one Azurite for the whole session, started only by tests that ask for it
+# tests.azurite: one Azurite for the whole session, started only by tests that ask for it;
+# tests.fixcheck: `--without-fix NAME` puts one SDK defect back (python -m tests.fixcheck)
+pytest_plugins = ["tests.azurite", "tests.fixcheck"]
 
 
 @pytest.fixture(scope="session")

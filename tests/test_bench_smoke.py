@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "loop_lag_p99_ms", "stall_p99_ms",
-                 "longest_callback_ms", "entra_per_turn", "token_service_per_turn", "graph_per_turn")
+PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "last_step_p99_ms", "loop_lag_p99_ms",
+                 "stall_p99_ms", "longest_callback_ms", "entra_per_turn", "token_service_per_turn", "graph_per_turn")
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +31,11 @@ def _is_figure(value: object) -> bool:
 
 def test_every_phase_ran_and_every_turn_got_its_one_reply(smoke):
     summary, _ = smoke
-    phases = {(p["bot"], p["turn"], p["concurrency"]) for p in summary["phases"]}
-    assert phases == {(bot, turn, c) for bot, turn in (("stock echo", "echo"), ("our bot", "help"),
-                                                        ("our bot", "get link")) for c in (1, 4)}
+    phases = {(p["bot"], p["turn"], p["concurrency"], p["load"]) for p in summary["phases"]}
+    closed = {(bot, turn, c, "closed") for bot, turn in (("stock echo", "echo"), ("our bot", "help"),
+                                                          ("our bot", "get link")) for c in (1, 4)}
+    assert phases == closed | {("our bot", "get link", 4, "open"), ("our bot", "get link", 2, "graph 300 ms"),
+                               ("our bot", "ME link", 2, "graph 300 ms")}
     for phase in summary["phases"]:
         assert phase["turns"] > 0 and phase["failures"] == 0, phase
         assert phase["replies_ok"], phase
@@ -49,21 +51,24 @@ def test_every_figure_is_measured(smoke):
         assert _is_figure(bot["peak_rss_mib"]) and bot["peak_rss_mib"] > 0
     assert summary["machine"]["cores"] >= 1 and summary["machine"]["python"].startswith("3.")
     assert _is_figure(summary["issue2"]["cpu_ratio_help_to_echo"])
+    for figure, value in summary["headline"].items():
+        assert _is_figure(value), (figure, value)
 
 
 def test_the_turns_cost_what_they_should_at_the_cloud(smoke):
     summary, _ = smoke
-    by_turn = {(p["turn"], p["concurrency"]): p for p in summary["phases"]}
+    by_turn = {(p["turn"], p["concurrency"]): p for p in summary["phases"] if p["load"] == "closed"}
     assert by_turn[("echo", 1)]["entra_per_turn"] > 0  # the stock SDK asks Entra every turn: the anchor is stock
     assert by_turn[("get link", 1)]["token_service_per_turn"] >= 1  # the warm turn looks the user's token up
     assert by_turn[("get link", 1)]["graph_per_turn"] >= 1  # ... and the meeting in Graph
+    assert summary["headline"]["me_graph_per_interaction"] >= 1  # the messaging extension reaches Graph too
     assert by_turn[("help", 1)]["graph_per_turn"] == 0
 
 
 def test_the_budgets_are_reported_and_printed(smoke):
     summary, stdout = smoke
     names = [b["budget"] for b in summary["budgets"]]
-    assert len(names) == 5
+    assert len(names) == 8
     for budget in summary["budgets"]:
         assert _is_figure(budget["measured"]) and isinstance(budget["met"], bool)
         [line] = [line for line in stdout.splitlines() if budget["budget"] in line]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ class FakeEntra:
         self._faults = Faults()
         self._token_requests = 0
         self._discovery_requests = 0
+        self.latency_s = 0.0  # seconds every discovery and token request waits before it is answered (a slow Entra)
         self.base_url = ""
 
     @property
@@ -62,6 +64,7 @@ class FakeEntra:
         self._faults.clear()
         with self._lock:
             self._token_requests = self._discovery_requests = 0
+        self.latency_s = 0.0
 
     def app_token(self, audience: str = BOT_SCOPE, *, expires_in: int = 3599) -> str:
         """An access token for the bot app, minted directly (not counted); for tests calling fakes by hand."""
@@ -113,6 +116,7 @@ class FakeEntra:
     async def _discovery(self, request: web.Request) -> web.Response:
         with self._lock:
             self._discovery_requests += 1
+        await asyncio.sleep(self.latency_s)
         if (failed := self._fault(request)) is not None:
             return failed
         return web.json_response({
@@ -133,6 +137,7 @@ class FakeEntra:
     async def _token(self, request: web.Request) -> web.Response:
         with self._lock:
             self._token_requests += 1
+        await asyncio.sleep(self.latency_s)
         if (failed := self._fault(request)) is not None:
             return failed
         form = await request.post()

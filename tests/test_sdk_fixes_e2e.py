@@ -1,0 +1,73 @@
+"""SDK fixes whose defect a count alone cannot see (DESIGN.md section 7, items 5 to 7): each test measures what the
+defect does (the event loop held up by a blocking call; msrest clients rebuilt every turn) through the real app.
+
+`python -m tests.fixcheck` disables each fix in turn and shows these tests fail without it."""
+
+from __future__ import annotations
+
+from msrest.configuration import Configuration
+from msrest.universal_http.requests import ClientRetryPolicy
+
+from app import create_app
+from config import Settings
+from tests.e2e_support import running_bot
+from tests.loopwatch import watch_loop
+from tests.test_e2e_conversation import Chat, finish_without_client, meeting_for, result_url, signed_in
+
+__all__ = ["signed_in"]  # the fixture, shared with the conversation tests
+
+SLOW_S = 0.3  # how slowly the cloud answers: a blocking call would hold the loop at least this long
+HELD_LIMIT_S = SLOW_S / 2  # with the fix, nothing holds the loop anywhere near that long
+
+
+async def test_a_slow_entra_never_holds_the_event_loop(cloud):
+    # 7.5: stock credentials fetch the bot's token synchronously inside the turn (MSAL discovery + token request);
+    # ours fetch it in a worker thread (at start-up, and before expiry) and reuse it.
+    cloud.entra.latency_s = SLOW_S
+    async with running_bot(cloud) as bot, watch_loop() as watch:
+        for _ in range(5):
+            assert (await bot.say("help"))[0] == 201
+        await cloud.connector.await_activities(5)
+    assert watch.worst_s < HELD_LIMIT_S, f"the event loop was held {watch.worst_s * 1000:.0f} ms"
+    assert cloud.entra.token_requests == 1
+
+
+async def test_turns_reuse_the_sdk_clients(cloud, monkeypatch):
+    # 7.5/7.6 (cost): stock CloudAdapter builds a ConnectorClient and a TokenApiClient (each an msrest
+    # Configuration, retry policy, pipeline and requests Session) on every turn; ours are built once.
+    built: list[str] = []
+    original = Configuration.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Configuration, "__init__", counting)
+    async with running_bot(cloud) as bot:
+        for _ in range(10):
+            assert (await bot.say("help"))[0] == 201
+        await cloud.connector.await_activities(10)
+    assert len(built) <= 2, f"msrest clients built for 10 turns: {built}"
+
+
+async def test_slow_meeting_info_never_holds_the_event_loop(cloud, sim, signed_in):
+    # 7.7: stock `TeamsInfo.get_meeting_info` is a synchronous HTTP call on the event loop.
+    meeting = meeting_for(cloud, sim, subject="Quarterly review")
+    cloud.add_meeting("m1", organizer="alice", title="Quarterly review", graph_id=meeting.id)
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot, conversation_type="groupChat", meeting_id="m1", mention=True)
+        cloud.connector.latency_s = SLOW_S
+        async with watch_loop() as watch:
+            await chat.say("get link")
+            result = await finish_without_client(chat)
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert watch.worst_s < HELD_LIMIT_S, f"the event loop was held {watch.worst_s * 1000:.0f} ms"
+
+
+def test_create_app_makes_the_msrest_retry_policy_cheap(cloud):
+    # 7.6 (cost): msrest's ClientRetryPolicy tests 999 codes against a 500-item list per client (~4 ms CPU);
+    # create_app turns it into a set, giving the identical status list.
+    statuses = ClientRetryPolicy().policy.status_forcelist
+    create_app(Settings.from_mapping(cloud.settings_env()))
+    assert isinstance(ClientRetryPolicy.safe_codes, frozenset | set)
+    assert ClientRetryPolicy().policy.status_forcelist == statuses
