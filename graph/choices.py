@@ -39,6 +39,21 @@ class MeetingChoice:
         return self.appointment.customer if self.appointment else None
 
     @property
+    def customer_name(self) -> str | None:
+        customer = self.customer
+        return customer.name if customer else None
+
+    @property
+    def business_name(self) -> str | None:
+        return self.appointment.business_name if self.appointment else None
+
+    @property
+    def reference(self) -> str:
+        """What names this meeting as a `get link` reference: the appointment id for a booking (it brings back
+        the customer and the anonymous link), else the join URL."""
+        return self.appointment.id if self.appointment else (self.join_url or "")
+
+    @property
     def key(self) -> str:
         """What identifies the meeting across sources: its chat thread, else its URL, else the appointment."""
         if self.join_url:

@@ -30,7 +30,7 @@ from graph.models import (
     CreatedEvent,
     CreatedMeeting,
     Me,
-    NewMeeting,
+    ScheduledMeeting,
     OnlineMeeting,
     SmsAttendee,
     UpcomingMeeting,
@@ -468,7 +468,7 @@ class GraphClient:
             event = CreatedEvent.from_json(again.value if isinstance(again.value, dict) else {})
         return event
 
-    async def new_meeting(
+    async def schedule_meeting(
         self,
         key: str,
         *,
@@ -476,7 +476,7 @@ class GraphClient:
         start: datetime,
         end: datetime,
         deadline: float | None = None,
-    ) -> NewMeeting:
+    ) -> ScheduledMeeting:
         """A meeting for `new`, keyed by `key` (the request's own id: a retry makes no second meeting).
 
         On the calendar (`create_event_meeting`, then its online meeting by join URL). Without calendar consent
@@ -488,11 +488,11 @@ class GraphClient:
                 raise
             log.info("calendar event refused (%s %s): createOrGet instead", exc.status, exc.code)
             created = await self.create_or_get_meeting(key, subject=subject, start=start, end=end, deadline=deadline)
-            return NewMeeting(created.meeting, on_calendar=False)
+            return ScheduledMeeting(created.meeting, on_calendar=False)
         if event.join_url is None:
             raise GraphError("the new calendar event has no Teams meeting", code="NoOnlineMeeting")
         meeting = await self.find_meeting_by_join_url(event.join_url, deadline=deadline)
-        return NewMeeting(meeting, on_calendar=True, event_id=event.event_id)
+        return ScheduledMeeting(meeting, on_calendar=True, event_id=event.event_id)
 
     async def me(self, *, deadline: float | None = None) -> Me:
         response = await self.request("GET", "/me", params=[("$select", _ME_SELECT)], deadline=deadline)

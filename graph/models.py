@@ -188,7 +188,7 @@ class CreatedEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class NewMeeting:
+class ScheduledMeeting:
     """A meeting made for `new`: on the user's calendar (`POST /me/events`), or, without calendar consent, a
     standalone `createOrGet` meeting that is not on it (`on_calendar` False: the user must be told)."""
 

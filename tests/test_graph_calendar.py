@@ -126,8 +126,8 @@ async def test_new_meeting_is_on_the_calendar_once_per_request(
 ) -> None:
     sim, client = sim_and_client
     start = NOW + timedelta(hours=1)
-    first = await client.new_meeting("req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30))
-    again = await client.new_meeting("req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30))
+    first = await client.schedule_meeting("req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30))
+    again = await client.schedule_meeting("req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30))
     assert first.on_calendar and again.on_calendar
     assert first.meeting.id == again.meeting.id and first.event_id == again.event_id
     assert [e.subject for e in sim.events_of(ME)] == ["Consultation"]
@@ -157,7 +157,7 @@ async def test_dropped_connection_on_event_post_is_retried_without_a_second_even
     sim, client = sim_and_client
     start = NOW + timedelta(hours=2)
     sim.inject("/me/events", method="POST", drop=True)
-    made = await client.new_meeting("req-drop", subject="S", start=start, end=start + timedelta(minutes=15))
+    made = await client.schedule_meeting("req-drop", subject="S", start=start, end=start + timedelta(minutes=15))
     assert made.on_calendar and len(sim.events_of(ME)) == 1
     assert sim.count("/me/events", "POST") == 2
 
@@ -168,8 +168,8 @@ async def test_without_calendar_consent_falls_back_to_create_or_get(
     sim, client = sim_and_client
     sim.deny("/me/events", method="POST")
     start = NOW + timedelta(hours=1)
-    made = await client.new_meeting("req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30))
-    again = await client.new_meeting("req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30))
+    made = await client.schedule_meeting("req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30))
+    again = await client.schedule_meeting("req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30))
     assert not made.on_calendar and made.event_id is None
     assert made.meeting.id == again.meeting.id and made.meeting.external_id == "req-9"
     assert sim.events_of(ME) == [] and sim.count("createOrGet") == 2
@@ -183,7 +183,7 @@ async def test_other_failures_of_the_event_post_are_not_hidden(
     sim.inject("/me/events", method="POST", status=400)
     start = NOW + timedelta(hours=1)
     with pytest.raises(Exception) as caught:
-        await client.new_meeting("req-x", subject="S", start=start, end=start + timedelta(minutes=30))
+        await client.schedule_meeting("req-x", subject="S", start=start, end=start + timedelta(minutes=30))
     assert getattr(caught.value, "status", None) == 400
     assert sim.count("createOrGet") == 0
 
