@@ -21,6 +21,7 @@ from dialogs.new_meeting import NewMeetingDialog
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
+from graph.choices import from_calendar
 from graph.errors import GraphError
 from graph.models import UpcomingMeeting
 from graph.references import MeetingReference, ReferenceKind
@@ -92,7 +93,11 @@ class MeetingDialog(ComponentDialog):
             log.info("upcoming meetings unavailable: %s", type(exc).__name__)
             reason = reason or strings.ERR_CALENDAR
         card = meeting_choice_card(
-            meetings, tz_name=turn.time_zone, now=datetime.now(UTC), meeting_ref=question.typed, reason=reason
+            [from_calendar(m) for m in meetings],
+            tz_name=turn.time_zone,
+            now=datetime.now(UTC),
+            meeting_ref=question.typed,
+            reason=reason,
         )
         await turn.reply(card)
         return Dialog.end_of_turn

@@ -126,8 +126,12 @@ async def test_new_meeting_is_on_the_calendar_once_per_request(
 ) -> None:
     sim, client = sim_and_client
     start = NOW + timedelta(hours=1)
-    first = await client.schedule_meeting("req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30))
-    again = await client.schedule_meeting("req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30))
+    first = await client.schedule_meeting(
+        "req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30)
+    )
+    again = await client.schedule_meeting(
+        "req-7f3a", subject="Consultation", start=start, end=start + timedelta(minutes=30)
+    )
     assert first.on_calendar and again.on_calendar
     assert first.meeting.id == again.meeting.id and first.event_id == again.event_id
     assert [e.subject for e in sim.events_of(ME)] == ["Consultation"]
@@ -168,8 +172,12 @@ async def test_without_calendar_consent_falls_back_to_create_or_get(
     sim, client = sim_and_client
     sim.deny("/me/events", method="POST")
     start = NOW + timedelta(hours=1)
-    made = await client.schedule_meeting("req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30))
-    again = await client.schedule_meeting("req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30))
+    made = await client.schedule_meeting(
+        "req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30)
+    )
+    again = await client.schedule_meeting(
+        "req-9", subject="Consultation", start=start, end=start + timedelta(minutes=30)
+    )
     assert not made.on_calendar and made.event_id is None
     assert made.meeting.id == again.meeting.id and made.meeting.external_id == "req-9"
     assert sim.events_of(ME) == [] and sim.count("createOrGet") == 2
