@@ -54,12 +54,21 @@ def parse_event_time(value: Any) -> datetime | None:
 @dataclass(frozen=True, slots=True)
 class Meeting:
     """The meeting a link is for, as the whole bot carries it: its Graph onlineMeeting id and what the result card
-    shows (subject, times). Every source (a Graph lookup, Teams' meeting info, a new meeting) ends up as this."""
+    shows (subject, times). Every source (a Graph lookup, Teams' meeting info, a new meeting, a Bookings
+    appointment) ends up as this.
+
+    `id` is empty when only Bookings knows the meeting (its mailbox organises it): then `client_url` (the
+    appointment's anonymousJoinWebUrl) is the link, and nothing can be texted by the bot. `customer` prefills the
+    client form; `on_calendar` is False when `new` could not put the meeting on the user's calendar."""
 
     id: str
     subject: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    client_url: str | None = None
+    booking_id: str | None = None
+    customer: BookingCustomer | None = None
+    on_calendar: bool | None = None
 
     def to_state(self) -> dict[str, Any]:
         """Plain JSON data for dialog state (times as ISO 8601 strings)."""
@@ -68,17 +77,27 @@ class Meeting:
             "subject": self.subject,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
+            "clientUrl": self.client_url,
+            "bookingId": self.booking_id,
+            "customer": self.customer.to_state() if self.customer else None,
+            "onCalendar": self.on_calendar,
         }
 
     @classmethod
     def from_state(cls, data: Any) -> Meeting:
         """The inverse of `to_state`; tolerant of missing fields."""
         state = _dict(data)
+        customer = state.get("customer")
+        on_calendar = state.get("onCalendar")
         return cls(
             id=str(state.get("id") or ""),
             subject=_str(state.get("subject")),
             start=parse_datetime(state.get("start")),
             end=parse_datetime(state.get("end")),
+            client_url=_str(state.get("clientUrl")),
+            booking_id=_str(state.get("bookingId")),
+            customer=BookingCustomer.from_state(customer) if isinstance(customer, dict) else None,
+            on_calendar=on_calendar if isinstance(on_calendar, bool) else None,
         )
 
 
@@ -265,6 +284,14 @@ class BookingCustomer:
             phone=_str(data.get("phone")),
             time_zone=_str(data.get("timeZone")),
         )
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain JSON for dialog state, in Graph's own field names (so `from_state` is `from_json`)."""
+        return {"name": self.name, "emailAddress": self.email, "phone": self.phone, "timeZone": self.time_zone}
+
+    @classmethod
+    def from_state(cls, data: Any) -> BookingCustomer:
+        return cls.from_json(_dict(data))
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,10 @@ REF_CHAT_ID = "That's the ID of the meeting's chat, which I can't use, so please
 REF_NOT_TEAMS_LINK = "That isn't a Teams meeting link, so please paste the join link from the meeting invitation."
 REF_UNRECOGNISED = "I couldn't match that to a meeting, so please paste its join link or its meeting ID and passcode."
 REF_EMPTY = "Please paste the meeting's join link or meeting ID, or pick a meeting."
+REF_BOOKING_WITHOUT_ID = (
+    "That Bookings link doesn't name one appointment, so please pick the appointment from the list "
+    "or paste its Teams join link."
+)
 REF_BOOKING_NOT_FOUND = (
     "I couldn't find that Bookings appointment among the Bookings calendars you work on, "
     "so please pick it from the list or paste its Teams join link."
