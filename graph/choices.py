@@ -107,13 +107,16 @@ def merge_choices(
     limit: int = 10,
 ) -> list[MeetingChoice]:
     """Both sources as one list, soonest first, each meeting once (the Bookings entry wins), at most `limit`.
-    A Bookings appointment that is also on the calendar is one the user organises."""
+    A Bookings appointment that is also on the calendar is one the user organises. Only meetings that can get a
+    client link are offered: an appointment without `anonymousJoinWebUrl` only when the user organises it."""
     by_key: dict[str, MeetingChoice] = {}
     for choice in (from_calendar(m) for m in calendar):
         by_key.setdefault(choice.key, choice)
     for appointment in bookings:
         choice = from_booking(appointment, user_id=user_id)
         earlier = by_key.get(choice.key)
+        if not appointment.anonymous_join_web_url and not choice.user_organises and earlier is None:
+            continue  # no client link from Bookings, and only the organiser could get one: not offered
         if earlier is not None and earlier.source is ChoiceSource.BOOKINGS:
             continue
         if earlier is not None:  # also on the calendar, organised by the user

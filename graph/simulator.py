@@ -588,7 +588,8 @@ class GraphSimulator:
 
     def seed_bookings(self, user_id: str, now: datetime, *, business: SimBusiness | None = None) -> SimBusiness:
         """A Bookings business (new, or `business`) where `user_id` is staff: two online appointments for them
-        (one without `anonymousJoinWebUrl`), one in person, and one online for a colleague."""
+        (one whose meeting they organise, without `anonymousJoinWebUrl`), one in person, and one online for a
+        colleague."""
         user = self.user(user_id)
         name = user.display_name if user else user_id
         business = business or self.add_business("Contoso Advice Centre")
@@ -613,6 +614,7 @@ class GraphSimulator:
             now + 28 * hour,
             staff=[me],
             anonymous=False,
+            organizer_id=user_id,  # one the user organises: its link comes from the join-link function
             customer={
                 "name": "Riley Chen",
                 "emailAddress": "riley.chen@fabrikam.example",

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from bot.local import SAMPLE_EVENTS, SAMPLE_INVITATIONS, LocalGraph
 from graph.bookings import BookingsDirectory, BookingsStatus, staff_id_for
 from graph.choices import ChoiceSource, merge_choices
 from graph.client import GraphClient, deadline_in
@@ -253,8 +254,11 @@ def _url(thread: str, organizer: str, escaped: bool = True) -> str:
     return f"https://teams.microsoft.com/l/meetup-join/19:meeting_{thread}@thread.v2/0?context={context}"
 
 
+VISIT = "https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=t&convId=19:meeting_v@thread.v2"
+
+
 def test_merge_is_soonest_first_marked_and_deduplicated() -> None:
-    base = BookingAppointment.from_json(DOC_APPOINTMENT, BUSINESS)
+    base = replace(BookingAppointment.from_json(DOC_APPOINTMENT, BUSINESS), anonymous_join_web_url=VISIT)
     mailbox_owned = replace(base, id="b1", start=NOW + 2 * HOUR, join_web_url=_url("AAA", "mailbox"))
     also_on_calendar = replace(base, id="b2", start=NOW + 4 * HOUR, join_web_url=_url("BBB", ME, escaped=False))
     calendar = [
@@ -274,7 +278,7 @@ def test_merge_is_soonest_first_marked_and_deduplicated() -> None:
 
 
 def test_merge_keeps_appointments_without_a_join_url_apart() -> None:
-    base = BookingAppointment.from_json(DOC_APPOINTMENT, BUSINESS)
+    base = replace(BookingAppointment.from_json(DOC_APPOINTMENT, BUSINESS), anonymous_join_web_url=VISIT)
     a, b = replace(base, id="x1", join_web_url=None), replace(base, id="x2", join_web_url=None)
     assert [c.key for c in merge_choices([], [a, b, a], user_id=None)] == ["booking:x1", "booking:x2"]
 
@@ -302,3 +306,41 @@ async def test_simulator_bookings_shapes(world: tuple[Tenant, GraphClient]) -> N
     invitation = next(e for e in tenant.sim.events_of(ME) if e.subject == "Mortgage call")
     assert not invitation.is_organizer
     assert invitation.meeting is not None and invitation.meeting.organizer_id == tenant.bank.mailbox_user_id
+
+
+async def test_local_mode_samples_show_the_filter_and_two_bookings() -> None:
+    """What a newcomer sees in the Agents Playground: their own meetings (not the invitations) and two of their
+    Bookings appointments, from the same calls the bot makes."""
+    local = LocalGraph()
+    user = "local-user-1"
+    token = local.issue_token(user)
+    local.issue_token(user)  # a second sign-in seeds nothing twice
+
+    async def provider() -> str:
+        return token
+
+    async with serve(local.simulator) as base_url, aiohttp.ClientSession() as session:
+        client = GraphClient(session, provider, base_url=base_url, policy=FAST)
+        upcoming = await client.upcoming_meetings()
+        bookings = await read_for(BookingsDirectory(), client, user)
+    own = [m.subject for m in upcoming]
+    assert [s for s in own if s != "Video consultation"] == [subject for subject, *_ in SAMPLE_EVENTS]
+    invitations = [e for e in local.simulator.events_of(user) if not e.is_organizer]
+    assert len(invitations) >= len(SAMPLE_INVITATIONS)  # the invitations are there, and are not offered
+    assert bookings.status is BookingsStatus.OK and len(bookings.appointments) == 2
+    assert {a.anonymous_join_web_url is None for a in bookings.appointments} == {True, False}
+    choices = merge_choices(upcoming, bookings.appointments, user_id=user)
+    # the booking the user organises is on their calendar too: offered once, as the booking
+    assert [c.source for c in choices].count(ChoiceSource.BOOKINGS) == 2
+    assert len(choices) == len(upcoming) + 1
+
+
+async def read_for(directory: BookingsDirectory, client: GraphClient, user: str):  # type: ignore[no-untyped-def]
+    return await directory.appointments(client, user, start=NOW, end=NOW + 48 * HOUR, deadline=deadline_in(5))
+
+
+def test_an_appointment_without_a_client_link_is_offered_only_to_its_organiser() -> None:
+    base = BookingAppointment.from_json(DOC_APPOINTMENT, BUSINESS)  # anonymousJoinWebUrl null, mailbox organises
+    assert merge_choices([], [base], user_id=ME) == []
+    mine = replace(base, join_web_url=_url("DDD", ME))
+    assert [c.user_organises for c in merge_choices([], [mine], user_id=ME)] == [True]

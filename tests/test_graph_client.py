@@ -159,9 +159,13 @@ async def test_resolve_every_reference_kind(client: GraphClient, meeting: SimMee
 
 async def test_upcoming_meetings(client: GraphClient, sim: GraphSimulator) -> None:
     upcoming = await client.upcoming_meetings(time_zone="Europe/Berlin")
-    # seed: two online meetings Adele organises in 48 h; the offline, cancelled and 72 h-away ones, the invitation
-    # and the Bookings appointments (organised by the booking mailbox) are left out
-    assert [m.subject for m in upcoming] == ["Mortgage review - Jordan Lee", "Account opening - Sam Patel"]
+    # seed: three online meetings Adele organises in 48 h (one a Bookings appointment); the offline, cancelled and
+    # 72 h-away ones, the invitation and the Bookings appointments the booking mailbox organises are left out
+    assert [m.subject for m in upcoming] == [
+        "Mortgage review - Jordan Lee",
+        "Account opening - Sam Patel",
+        "Video consultation",
+    ]
     first = upcoming[0]
     assert first.attendees == ("Jordan Lee", "Adele Vance")
     assert first.time_zone == "Europe/Berlin"
@@ -180,7 +184,7 @@ async def test_upcoming_meetings(client: GraphClient, sim: GraphSimulator) -> No
 async def test_upcoming_meetings_window_top_and_windows_zone(client: GraphClient, sim: GraphSimulator) -> None:
     start = datetime.now(UTC) + timedelta(hours=20)
     upcoming = await client.upcoming_meetings(start=start, end=start + timedelta(hours=60), top=2)
-    assert [m.subject for m in upcoming] == ["Account opening - Sam Patel", "Quarterly planning"]
+    assert [m.subject for m in upcoming] == ["Account opening - Sam Patel", "Video consultation", "Quarterly planning"]
     one = await client.upcoming_meetings(top=1, want=1, time_zone="Pacific Standard Time")
     assert [m.subject for m in one] == ["Mortgage review - Jordan Lee"]
     assert one[0].time_zone == "Pacific Standard Time"
