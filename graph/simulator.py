@@ -256,6 +256,7 @@ class _Fault:
     times: int
     latency: float
     drop: bool
+    drop_after: bool
     body: Mapping[str, Any] | None
 
 
@@ -639,8 +640,10 @@ class GraphSimulator:
         drop: bool = False,
         method: str | None = None,
         body: Mapping[str, Any] | None = None,
+        drop_after: bool = False,
     ) -> None:
-        """Make the next `times` requests whose path contains `path` (None: any) slow, fail or drop."""
+        """Make the next `times` requests whose path contains `path` (None: any) slow, fail or drop; `drop_after`
+        drops the connection after Graph acted (the answer is lost, the change is made)."""
         fault = _Fault(
             path=path,
             method=method.upper() if method else None,
@@ -649,6 +652,7 @@ class GraphSimulator:
             times=times,
             latency=latency,
             drop=drop,
+            drop_after=drop_after,
             body=body,
         )
         with self._lock:
@@ -716,6 +720,14 @@ class GraphSimulator:
 
     async def _answer(self, request: web.Request, path: str, extra: dict[str, str]) -> web.Response:
         fault = self._take_fault(request.method, path)
+        response = await self._respond(fault, request, path, extra)
+        if fault is not None and fault.drop_after:
+            raise _Dropped  # Graph acted; the answer is lost on the way
+        return response
+
+    async def _respond(
+        self, fault: _Fault | None, request: web.Request, path: str, extra: dict[str, str]
+    ) -> web.Response:
         if fault is not None:
             if fault.latency:
                 await asyncio.sleep(fault.latency)

@@ -117,7 +117,7 @@ async def test_new_is_on_the_calendar_once_even_when_the_submit_repeats(cloud, s
         await chat.reply()
         day = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
         inputs = {"subject": "Loan review", "startDate": day, "startTime": "10:30", "duration": "45"}
-        sim.inject("/me/events", method="POST", drop=True)  # the answer is lost: the client retries the POST
+        sim.inject("/me/events", method="POST", drop_after=True)  # made, answer lost: the client retries
         await chat.submit(actions.CREATE_MEETING, **inputs)
         result = await finish_without_client(chat)
         [event] = sim.events_of(alice)
