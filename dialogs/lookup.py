@@ -25,12 +25,22 @@ from graph.choices import from_booking
 from graph.client import GraphClient, within
 from graph.errors import Forbidden, GraphError, Unauthorized
 from graph.models import BookingAppointment, Meeting
-from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+from graph.references import (
+    MeetingReference,
+    ReferenceKind,
+    Rejected,
+    RejectReason,
+    join_url_thread,
+    parse_meeting_reference,
+)
 
 log = logging.getLogger(__name__)
 
 THIS_MEETING_WORDS = frozenset({"this meeting", "this one", "here"})
 NEW_MEETING_MINUTES = 30
+# A pasted Teams join link of a Bookings appointment is looked for among the user's appointments in this window.
+BOOKING_LOOKBACK = timedelta(hours=1)
+BOOKING_LOOKAHEAD = timedelta(days=7)
 
 REJECTION_SENTENCES: dict[RejectReason, str] = {
     RejectReason.EMPTY: strings.REF_EMPTY,
@@ -134,9 +144,36 @@ async def find_meeting(
             return replace(made.meeting.as_meeting(), on_calendar=made.on_calendar)
         if given.kind is ReferenceKind.BOOKING:
             return await _booking(services, turn, graph, given.value, deadline)
-        return (await graph.resolve_meeting(given, deadline=deadline)).as_meeting()
+        try:
+            return (await graph.resolve_meeting(given, deadline=deadline)).as_meeting()
+        except Forbidden:
+            if given.kind is not ReferenceKind.JOIN_URL:
+                raise
+            booked = await _booking_by_join_url(services, turn, graph, given.value, deadline)
+            if booked is None:
+                raise
+            return booked
     except GraphError as exc:
         raise graph_failure(exc, "meeting lookup") from None
+
+
+async def _booking_by_join_url(
+    services: DialogServices, turn: Turn, graph: GraphClient, join_url: str, deadline: float
+) -> Meeting | None:
+    """The user's own Bookings appointment with this Teams join URL (its mailbox organises the meeting, so Graph
+    refused the lookup), looked for from an hour ago to a week ahead; None when there is none."""
+    thread = join_url_thread(join_url)
+    if thread is None:
+        return None
+    now = datetime.now(UTC)
+    found = await services.bookings.appointments(
+        graph, bookings_user(turn), start=now - BOOKING_LOOKBACK, end=now + BOOKING_LOOKAHEAD, deadline=deadline
+    )
+    me = found.me
+    for appointment in found.appointments:
+        if appointment.join_web_url and join_url_thread(appointment.join_web_url) == thread:
+            return await booking_meeting(graph, appointment, user_id=me.id if me else None, deadline=deadline)
+    return None
 
 
 async def _booking(

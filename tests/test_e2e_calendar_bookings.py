@@ -386,3 +386,32 @@ async def test_a_bookings_appointment_of_another_business_is_not_found(cloud, si
         again = await chat.reply()
         assert strings.REF_BOOKING_NOT_FOUND in card_text(again)
         assert theirs.meeting.virtual_appointment_url not in json.dumps(bot.cloud.connector.activities)
+
+
+async def test_the_teams_link_of_a_booking_finds_the_booking(cloud, sim, signed_in):
+    world = Bookings(cloud, sim)
+    booked = world.mine[0]  # its meeting belongs to the booking mailbox: Graph refuses alice the lookup
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot)
+        await chat.say(f"get link {booked.meeting.join_web_url}")
+        form = await chat.reply()
+        assert _inputs(form)["clientName"] == "Jordan Miller"
+        await chat.submit(actions.SKIP)
+        result = await chat.reply()
+        assert result_url(result) == booked.meeting.virtual_appointment_url
+        assert sim.count("/onlineMeetings", "GET") == 1  # the refused lookup, then Bookings
+
+
+async def test_messaging_extension_takes_a_bookings_appointment(cloud, sim, signed_in):
+    world = Bookings(cloud, sim)
+    booked = world.mine[1]
+    value = {
+        "commandId": "getAppointmentLink",
+        "commandContext": "compose",
+        "data": {"action": "submitTask", "meetingRef": booked.id},
+    }
+    async with running_bot(cloud, sim) as bot:
+        status, body = await bot.post(cloud.invoke("composeExtension/submitAction", value))
+    assert status == 200  # the result card, wherever the extension puts it
+    assert booked.meeting.virtual_appointment_url in json.dumps(body)
+    assert shown(strings.BOOKINGS_TEXTS_NOTE) in json.dumps(body)
