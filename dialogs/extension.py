@@ -19,7 +19,7 @@ from typing import Any
 from dialogs.cards import actions, strings
 from dialogs.client_details import region_from_locale, validate_client_details
 from dialogs.link import link_card
-from dialogs.lookup import LinkFailure, find_meeting, join_link, parse
+from dialogs.lookup import LinkFailure, client_link, find_meeting, parse
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in, sign_out_quietly
 from dialogs.turn import Turn
@@ -80,7 +80,8 @@ def join_link_in_message(turn: Turn) -> str | None:
 
 
 def new_meeting_key(turn: Turn) -> str:
-    """`createOrGet`'s external id for `new`: the same for Teams' retries of one submit."""
+    """The key of `new` (the calendar event's transactionId, or createOrGet's externalId): the same for Teams' retries
+    of one submit."""
     seed = f"{turn.user_id}|{turn.context.activity.id or uuid.uuid4()}"
     return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
 
@@ -136,7 +137,7 @@ class AppointmentLinkAction:
             meeting = await find_meeting(
                 self.services, turn, given, deadline=deadline, new_meeting_key=new_meeting_key(turn)
             )
-            url = await join_link(self.services, turn, meeting.id, deadline=deadline)
+            url = await client_link(self.services, turn, meeting, deadline=deadline)
         except SignInUnavailable:
             return Form(reference, fields, {actions.FIELD_MEETING: strings.ERR_TRY_LATER})
         except LinkFailure as failure:

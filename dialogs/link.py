@@ -1,9 +1,15 @@
-"""LinkDialog: the client join link Graph returns, on the result card; "Try again" after a transient failure."""
+"""LinkDialog: the client join link Graph returns, on the result card; "Try again" after a transient failure.
+
+The card offers "Text the link" and "Text a reminder 15 minutes before" only where the bot can send them: a US
+mobile number was given and the user organises the meeting (a Bookings appointment run by its mailbox cannot be
+texted by the bot; the card says Bookings texts the customer itself); the reminder only while the meeting is more
+than 15 minutes away. Each button carries the meeting id and number it acts on.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, WaterfallStepContext
@@ -11,11 +17,11 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, error_card, result_card, strings
 from dialogs.client_details import ClientDetails, is_us_number
-from dialogs.lookup import LinkFailure, join_link
+from dialogs.lookup import LinkFailure, client_link
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
-from graph.models import Meeting
+from graph.models import Meeting, parse_datetime
 
 RETRY_WORDS = frozenset({"try again", "retry", "again"})
 
@@ -36,16 +42,22 @@ class LinkRequest:
         return cls(Meeting.from_state(state.get("meeting")), ClientDetails.from_state(state.get("client")))
 
 
+REMINDER_LEAD = timedelta(minutes=15)  # remindBeforeTimeInMinutesType mins15
+
+
 @dataclass(frozen=True, slots=True)
 class LastLink:
-    """The last result in this conversation (private conversation state), for "Text the link"."""
+    """What "Text the link" acts on: the meeting and number its button carries, or (for a card from before buttons
+    carried them) the last result in this conversation (private conversation state)."""
 
     meeting_id: str
     phone: str
     time_zone: str = "UTC"
+    start: datetime | None = None  # for the reminder: the meeting's start
 
     def to_state(self) -> dict[str, Any]:
-        return {"meetingId": self.meeting_id, "phone": self.phone, "timeZone": self.time_zone}
+        state = {"meetingId": self.meeting_id, "phone": self.phone, "timeZone": self.time_zone}
+        return state | ({"start": self.start.isoformat()} if self.start else {})
 
     @classmethod
     def from_state(cls, data: Any) -> LastLink | None:
@@ -53,7 +65,42 @@ class LastLink:
         meeting_id, phone, zone = state.get("meetingId"), state.get("phone"), state.get("timeZone")
         if not (isinstance(meeting_id, str) and meeting_id and isinstance(phone, str)):
             return None
-        return cls(meeting_id, phone, zone if isinstance(zone, str) and zone else "UTC")
+        return cls(
+            meeting_id, phone, zone if isinstance(zone, str) and zone else "UTC", parse_datetime(state.get("start"))
+        )
+
+    @classmethod
+    def from_button(cls, turn: Turn) -> LastLink | None:
+        """The meeting, number (and start) a submitted button carries; None when it carries no meeting or number."""
+        meeting_id, phone = turn.value(actions.DATA_MEETING_ID), turn.value(actions.DATA_PHONE)
+        if not meeting_id or not phone:
+            return None
+        return cls(meeting_id, phone, turn.time_zone or "UTC", parse_datetime(turn.value(actions.DATA_START)))
+
+    def carry(self) -> dict[str, str]:
+        """What a confirmation button carries so that it acts on the same meeting and number."""
+        data = {actions.DATA_MEETING_ID: self.meeting_id, actions.DATA_PHONE: self.phone}
+        return data | ({actions.DATA_START: self.start.isoformat()} if self.start else {})
+
+
+def can_text(meeting: Meeting, client: ClientDetails) -> bool:
+    """The bot can text this meeting's link: a US mobile number, and a meeting the user organises (an id)."""
+    return bool(meeting.id) and bool(client.phone) and is_us_number(client.phone)
+
+
+def can_remind(meeting: Meeting, client: ClientDetails, now: datetime) -> bool:
+    """As `can_text`, and the meeting starts more than 15 minutes from now."""
+    return can_text(meeting, client) and meeting.start is not None and meeting.start - now > REMINDER_LEAD
+
+
+def result_notes(meeting: Meeting) -> list[str]:
+    """What the user should know about this link: not on the calendar; Bookings texts the customer itself."""
+    notes = []
+    if meeting.on_calendar is False:
+        notes.append(strings.NOT_ON_CALENDAR)
+    if meeting.booking_id and not meeting.id:
+        notes.append(strings.BOOKINGS_TEXTS_NOTE)
+    return notes
 
 
 def link_card(
@@ -62,10 +109,12 @@ def link_card(
     client: ClientDetails,
     turn: Turn,
     *,
-    can_text: bool = False,
+    texting: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The result card for `url` (exactly as Graph returned it), in chat and in the messaging extension alike."""
+    """The result card for `url` (exactly as Graph returned it), in chat and in the messaging extension alike.
+    `texting` offers the texting buttons where they can work (`can_text`, `can_remind`)."""
+    moment = now or datetime.now(UTC)
     return result_card(
         join_url=url,
         subject=meeting.subject,
@@ -73,7 +122,11 @@ def link_card(
         end=meeting.end,
         tz_name=turn.time_zone,
         client=None if client.is_empty else client,
-        can_text=can_text,
+        can_text=texting and can_text(meeting, client),
+        can_remind=texting and can_remind(meeting, client, moment),
+        meeting_id=meeting.id or None,
+        phone=client.phone or None,
+        notes=result_notes(meeting),
         now=now,
     )
 
@@ -95,7 +148,7 @@ class LinkDialog(ComponentDialog):
         request = LinkRequest.from_state(step.options)
         meeting, client = request.meeting, request.client
         try:
-            url = await join_link(self.services, turn, meeting.id, deadline=self.services.deadline())
+            url = await client_link(self.services, turn, meeting, deadline=self.services.deadline())
         except LinkFailure as failure:
             if failure.token_refused:
                 await sign_in_again(turn, self.services.tokens)
@@ -105,8 +158,7 @@ class LinkDialog(ComponentDialog):
                 return await step.end_dialog(False)
             await turn.reply(error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
-        can_text = bool(client.phone) and is_us_number(client.phone)
-        card = link_card(url, meeting, client, turn, can_text=can_text, now=datetime.now(UTC))
+        card = link_card(url, meeting, client, turn, texting=True, now=datetime.now(UTC))
         await turn.reply(card)
         last = LastLink(meeting.id, client.phone, turn.time_zone or "UTC")
         await self.services.last_link.set(step.context, last.to_state())

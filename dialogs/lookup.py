@@ -1,6 +1,11 @@
 """The one meeting lookup: from what the user gave as "the meeting" to a `Meeting`, and from a meeting to its
 client join link, as plain async functions.
 
+A Bookings appointment (its id, a Bookings link, or a choice) becomes a `Meeting` whose link is the appointment's
+`anonymousJoinWebUrl`; when the user organises its online meeting, it also gets the meeting's id (for the join-link
+function and texting). `new` puts a meeting on the user's calendar, or, without calendar consent, makes a
+standalone one (`Meeting.on_calendar` False).
+
 Used by the chat dialogs and the messaging extension alike, so both accept the same references and fail with the
 same sentences. Every call takes the caller's absolute deadline (`graph.client.deadline_in`): an invoke has
 5 seconds in all, so nothing here may wait beyond it. Failures are one `LinkFailure` carrying the sentence to show.
@@ -9,30 +14,47 @@ same sentences. Every call takes the caller's absolute deadline (`graph.client.d
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from dialogs.cards import strings
 from dialogs.graph_errors import is_transient, sentence_for
 from dialogs.services import DialogServices
 from dialogs.turn import Turn
-from graph.client import within
-from graph.errors import GraphError, Unauthorized
-from graph.models import Meeting
-from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+from graph.choices import from_booking
+from graph.client import GraphClient, within
+from graph.errors import Forbidden, GraphError, Unauthorized
+from graph.models import BookingAppointment, Meeting
+from graph.references import (
+    MeetingReference,
+    ReferenceKind,
+    Rejected,
+    RejectReason,
+    join_url_thread,
+    parse_meeting_reference,
+)
 
 log = logging.getLogger(__name__)
 
 THIS_MEETING_WORDS = frozenset({"this meeting", "this one", "here"})
 NEW_MEETING_MINUTES = 30
+# A pasted Teams join link of a Bookings appointment is looked for among the user's appointments in this window.
+BOOKING_LOOKBACK = timedelta(hours=1)
+BOOKING_LOOKAHEAD = timedelta(days=7)
 
 REJECTION_SENTENCES: dict[RejectReason, str] = {
     RejectReason.EMPTY: strings.REF_EMPTY,
     RejectReason.CHAT_THREAD_ID: strings.REF_CHAT_ID,
     RejectReason.CONTEXT_MEETING_ID: strings.REF_CHAT_ID,
     RejectReason.FOREIGN_HOST: strings.REF_NOT_TEAMS_LINK,
+    RejectReason.BOOKING_WITHOUT_ID: strings.REF_BOOKING_WITHOUT_ID,
     RejectReason.UNRECOGNISED: strings.REF_UNRECOGNISED,
 }
+
+
+def bookings_user(turn: Turn) -> str:
+    """The key Bookings facts are cached under for this user."""
+    return f"{turn.tenant_id or ''}|{turn.user_id}"
 
 
 class LinkFailure(Exception):
@@ -49,7 +71,8 @@ class LinkFailure(Exception):
 
 @dataclass(frozen=True, slots=True)
 class NewMeeting:
-    """What `new` creates: `createOrGet` under `key`, so a retried request gets the same meeting, not a second."""
+    """What `new` creates: a calendar event (or, without calendar consent, `createOrGet`) under `key`, so a retried
+    request gets the same meeting, not a second."""
 
     key: str
     subject: str
@@ -99,7 +122,8 @@ async def find_meeting(
     services: DialogServices, turn: Turn, given: Given, *, deadline: float, new_meeting_key: str | None = None
 ) -> Meeting:
     """The meeting `given` names: "this meeting" (Teams' meeting info, never `channelData.meeting.id`), a join URL,
-    a meeting ID, a Graph id, or a new meeting (`NewMeeting`, or the text `new` with `new_meeting_key`)."""
+    a meeting ID, a Graph id, a Bookings appointment, or a new meeting (`NewMeeting`, or the text `new` with
+    `new_meeting_key`)."""
     if isinstance(given, str):
         parsed = parse(given, turn)
         if isinstance(parsed, LinkFailure):
@@ -114,13 +138,80 @@ async def find_meeting(
     graph = services.graph(turn.context)
     try:
         if isinstance(given, NewMeeting):
-            created = await graph.create_or_get_meeting(
+            made = await graph.schedule_meeting(
                 given.key, subject=given.subject, start=given.start, end=given.end, deadline=deadline
             )
-            return created.meeting.as_meeting()
-        return (await graph.resolve_meeting(given, deadline=deadline)).as_meeting()
+            return replace(made.meeting.as_meeting(), on_calendar=made.on_calendar)
+        if given.kind is ReferenceKind.BOOKING:
+            return await _booking(services, turn, graph, given.value, deadline)
+        try:
+            return (await graph.resolve_meeting(given, deadline=deadline)).as_meeting()
+        except Forbidden:
+            if given.kind is not ReferenceKind.JOIN_URL:
+                raise
+            booked = await _booking_by_join_url(services, turn, graph, given.value, deadline)
+            if booked is None:
+                raise
+            return booked
     except GraphError as exc:
         raise graph_failure(exc, "meeting lookup") from None
+
+
+async def _booking_by_join_url(
+    services: DialogServices, turn: Turn, graph: GraphClient, join_url: str, deadline: float
+) -> Meeting | None:
+    """The user's own Bookings appointment with this Teams join URL (its mailbox organises the meeting, so Graph
+    refused the lookup), looked for from an hour ago to a week ahead; None when there is none."""
+    thread = join_url_thread(join_url)
+    if thread is None:
+        return None
+    now = datetime.now(UTC)
+    found = await services.bookings.appointments(
+        graph, bookings_user(turn), start=now - BOOKING_LOOKBACK, end=now + BOOKING_LOOKAHEAD, deadline=deadline
+    )
+    me = found.me
+    for appointment in found.appointments:
+        if appointment.join_web_url and join_url_thread(appointment.join_web_url) == thread:
+            return await booking_meeting(graph, appointment, user_id=me.id if me else None, deadline=deadline)
+    return None
+
+
+async def _booking(
+    services: DialogServices, turn: Turn, graph: GraphClient, appointment_id: str, deadline: float
+) -> Meeting:
+    """A Bookings appointment the user can see (in a business where they are staff), as a Meeting."""
+    user = bookings_user(turn)
+    appointment = await services.bookings.find_appointment(graph, user, appointment_id, deadline=deadline)
+    if appointment is None:
+        raise LinkFailure(strings.REF_BOOKING_NOT_FOUND)
+    membership = services.bookings.cached(user)
+    me = membership.me if membership else None
+    return await booking_meeting(graph, appointment, user_id=me.id if me else None, deadline=deadline)
+
+
+async def booking_meeting(
+    graph: GraphClient, appointment: BookingAppointment, *, user_id: str | None, deadline: float
+) -> Meeting:
+    """The Meeting of an appointment: its anonymous link as the client link; its onlineMeeting id only when the
+    user organises it (normally the booking mailbox does, and Graph refuses anyone else the lookup)."""
+    meeting_id = ""
+    choice = from_booking(appointment, user_id=user_id)
+    if choice.user_organises and appointment.join_web_url:
+        try:
+            meeting_id = (await graph.find_meeting_by_join_url(appointment.join_web_url, deadline=deadline)).id
+        except Forbidden:
+            meeting_id = ""
+    if not meeting_id and not appointment.anonymous_join_web_url:
+        raise LinkFailure(strings.ERR_BOOKING_NO_LINK)
+    return Meeting(
+        meeting_id,
+        appointment.service_name,
+        appointment.start,
+        appointment.end,
+        client_url=appointment.anonymous_join_web_url,
+        booking_id=appointment.id,
+        customer=appointment.customer,
+    )
 
 
 async def _this_meeting(services: DialogServices, turn: Turn, deadline: float) -> Meeting:
@@ -131,6 +222,15 @@ async def _this_meeting(services: DialogServices, turn: Turn, deadline: float) -
     if this is None:
         raise LinkFailure(strings.ERR_MEETING_INFO)
     return this
+
+
+async def client_link(services: DialogServices, turn: Turn, meeting: Meeting, *, deadline: float) -> str:
+    """The meeting's client link: the one Bookings gave with the appointment, else the join-link function's."""
+    if meeting.client_url:
+        return meeting.client_url
+    if not meeting.id:
+        raise LinkFailure(strings.ERR_BOOKING_NO_LINK)
+    return await join_link(services, turn, meeting.id, deadline=deadline)
 
 
 async def join_link(services: DialogServices, turn: Turn, meeting_id: str, *, deadline: float) -> str:

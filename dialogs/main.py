@@ -20,6 +20,7 @@ from dialogs.meeting import MeetingDialog, MeetingQuestion
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInDialog, sign_out
 from dialogs.text_link import TextLinkDialog
+from dialogs.text_reminder import TextReminderDialog
 from dialogs.turn import Turn
 from graph.models import Meeting
 from graph.references import MeetingReference, parse_meeting_reference
@@ -42,6 +43,7 @@ class MainDialog(InterruptibleDialog):
         self.add_dialog(ClientDialog())
         self.add_dialog(LinkDialog(services))
         self.add_dialog(TextLinkDialog(services))
+        self.add_dialog(TextReminderDialog(services))
         self.add_dialog(WaterfallDialog("route", [self.route_step]))
         self.add_dialog(
             WaterfallDialog(
@@ -59,6 +61,8 @@ class MainDialog(InterruptibleDialog):
             return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.rest))
         if action == actions.TEXT_LINK:
             return await step.begin_dialog(TextLinkDialog.ID)
+        if action == actions.TEXT_REMINDER:
+            return await step.begin_dialog(TextReminderDialog.ID)
         if action == actions.CHOOSE_MEETING:  # a meeting picked on an older card still means "this one"
             return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.value(actions.INPUT_MEETING_REF)))
         if command == "help":
@@ -97,7 +101,14 @@ class MainDialog(InterruptibleDialog):
             return await step.end_dialog()
         meeting = Meeting.from_state(step.result)
         step.values["meeting"] = meeting.to_state()
-        return await step.begin_dialog(ClientDialog.ID, ClientForm(subject=meeting.subject).to_state())
+        customer = meeting.customer  # a Bookings appointment's customer prefills the form; the user may change it
+        form = ClientForm(
+            name=(customer.name or "") if customer else "",
+            email=(customer.email or "") if customer else "",
+            phone=(customer.phone or "") if customer else "",
+            subject=meeting.subject,
+        )
+        return await step.begin_dialog(ClientDialog.ID, form.to_state())
 
     async def link_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         request = LinkRequest(Meeting.from_state(step.values["meeting"]), ClientDetails.from_state(step.result))

@@ -1,4 +1,5 @@
-"""MeetingDialog: which meeting. A pasted reference, one of the user's upcoming meetings, "this meeting", or `new`.
+"""MeetingDialog: which meeting. A pasted reference, one of the user's upcoming meetings or Bookings appointments,
+"this meeting", or `new`.
 
 The lookup itself is `dialogs.lookup.find_meeting`, shared with the messaging extension. An unusable reference is
 asked again with the reason, the pasted text kept in the box. A Graph failure is asked again the same way, so the
@@ -7,25 +8,29 @@ user keeps their place and can simply tap the button again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, meeting_choice_card, strings
-from dialogs.lookup import LinkFailure, find_meeting, is_this_meeting, parse
+from dialogs.lookup import LinkFailure, bookings_user, find_meeting, is_this_meeting, parse
 from dialogs.new_meeting import NewMeetingDialog
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
+from graph.bookings import BookingsResult, BookingsStatus
+from graph.choices import merge_choices
 from graph.errors import GraphError
-from graph.models import UpcomingMeeting
 from graph.references import MeetingReference, ReferenceKind
 
 log = logging.getLogger(__name__)
+
+CHOICE_WINDOW = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +87,49 @@ class MeetingDialog(ComponentDialog):
         if not question.asked and turn.in_meeting_chat:
             step.values["given"] = strings.THIS_MEETING
             return await step.next(None)
-        meetings: list[UpcomingMeeting] = []
-        reason = question.reason
-        try:
-            meetings = await self.services.graph(turn.context).upcoming_meetings(
-                time_zone=turn.time_zone or "UTC", deadline=self.services.deadline()
-            )
-        except GraphError as exc:
-            log.info("upcoming meetings unavailable: %s", type(exc).__name__)
-            reason = reason or strings.ERR_CALENDAR
-        card = meeting_choice_card(
-            meetings, tz_name=turn.time_zone, now=datetime.now(UTC), meeting_ref=question.typed, reason=reason
-        )
+        card = await self.choice_card(turn, question)
         await turn.reply(card)
         return Dialog.end_of_turn
+
+    async def choice_card(self, turn: Turn, question: MeetingQuestion) -> dict[str, Any]:
+        """The choices: calendar meetings the user organises and their own online Bookings appointments, read in
+        parallel; Bookings gets `bookings_budget_s` at most and the card shows what was ready (and says so)."""
+        graph = self.services.graph(turn.context)
+        deadline = self.services.deadline()
+        now = datetime.now(UTC)
+        calendar, bookings = await asyncio.gather(
+            graph.upcoming_meetings(time_zone=turn.time_zone or "UTC", deadline=deadline),
+            self.services.bookings.appointments(
+                graph,
+                bookings_user(turn),
+                start=now,
+                end=now + CHOICE_WINDOW,
+                deadline=self.services.bookings_deadline(deadline),
+            ),
+            return_exceptions=True,
+        )
+        reason = question.reason
+        if isinstance(calendar, BaseException):
+            if not isinstance(calendar, GraphError):
+                raise calendar
+            log.info("upcoming meetings unavailable: %s", type(calendar).__name__)
+            reason = reason or strings.ERR_CALENDAR
+            calendar = []
+        if isinstance(bookings, BaseException):
+            if not isinstance(bookings, GraphError):
+                raise bookings
+            log.info("Bookings unavailable: %s", type(bookings).__name__)  # a refused token: calendar says so
+            bookings = BookingsResult((), BookingsStatus.FAILED)
+        me = bookings.me
+        choices = merge_choices(calendar, bookings.appointments, user_id=me.id if me else None)
+        return meeting_choice_card(
+            choices,
+            tz_name=turn.time_zone,
+            now=now,
+            meeting_ref=question.typed,
+            reason=reason,
+            note=strings.BOOKINGS_INCOMPLETE if bookings.incomplete else None,
+        )
 
     async def resolve_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botbuilder.core import StatePropertyAccessor, TurnContext
 
 from dialogs.signin.tokens import TokenSource
+from graph.bookings import BookingsDirectory
 from graph.client import GraphClient, deadline_in
 from graph.errors import Unauthorized, Unavailable
 from graph.models import Meeting
@@ -24,10 +25,16 @@ class DialogServices:
     this_meeting: MeetingInfo
     last_link: StatePropertyAccessor  # the last result, per user and conversation, for "Text the link"
     graph_deadline_s: float = 8.0  # message turns have 10-15 s before Teams gives up
+    bookings: BookingsDirectory = field(default_factory=BookingsDirectory)  # one per process: it caches per user
+    bookings_budget_s: float = 1.5  # the choices wait this long for Bookings at most, then show what is ready
 
     def deadline(self) -> float:
         """The absolute loop time by which this turn's Graph calls must be done."""
         return deadline_in(self.graph_deadline_s)
+
+    def bookings_deadline(self, deadline: float) -> float:
+        """The absolute time by which the choice card stops waiting for Bookings (never after `deadline`)."""
+        return min(deadline, deadline_in(self.bookings_budget_s))
 
     def graph(self, context: TurnContext) -> GraphClient:
         """A Graph client for this turn's user; the token is fetched lazily and never stored."""

@@ -1,8 +1,15 @@
-""""Text the link": confirm, then `sendVirtualAppointmentSms` to the client's (US) number of the last result."""
+""" "Text the link": confirm, then `sendVirtualAppointmentSms` to the client's (US) number; and the shape every
+confirmed text shares (`ConfirmedTextDialog`, also behind "Text a reminder 15 minutes before").
+
+What is texted is what the button carries (meeting id and number), so a button on an older card texts that card's
+meeting; a button from before buttons carried it falls back to the last result in this conversation.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
@@ -14,67 +21,116 @@ from dialogs.link import LastLink
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
+from graph.client import GraphClient
 from graph.errors import Forbidden, GraphError, Unauthorized
 from graph.models import SmsAttendee
 
 log = logging.getLogger(__name__)
 
 
-def text_failure_sentence(exc: GraphError) -> str:
+def text_failure_sentence(
+    exc: GraphError, *, premium: str = strings.TEXT_NEEDS_PREMIUM, failed: str = strings.ERR_TEXT_FAILED
+) -> str:
     """403 on texting is a missing Teams Premium licence, unless the app lacks the permission itself."""
     if isinstance(exc, Forbidden):
         sentence = sentence_for(exc)
-        return sentence if sentence == strings.ERR_ADMIN_CONSENT else strings.TEXT_NEEDS_PREMIUM
-    return strings.ERR_TEXT_FAILED
+        return sentence if sentence == strings.ERR_ADMIN_CONSENT else premium
+    return failed
 
 
-class TextLinkDialog(ComponentDialog):
-    """Confirm, then text the link of the last result; "Text the link" on an older card needs the last one."""
+class ConfirmedTextDialog(ComponentDialog):
+    """Confirm, then send one text about a meeting to the client's number. Subclasses say which text."""
 
-    ID = "textLink"
+    ID = ""
+    CONFIRM = ""  # the action of the confirmation's Send button
+    CANCELLED = ""
+    PREMIUM = ""
+    FAILED = ""
 
     def __init__(self, services: DialogServices) -> None:
         super().__init__(self.ID)
         self.services = services
-        self.add_dialog(WaterfallDialog("textSteps", [self.confirm_step, self.send_step]))
-        self.initial_dialog_id = "textSteps"
+        self.add_dialog(WaterfallDialog(f"{self.ID}Steps", [self.confirm_step, self.send_step]))
+        self.initial_dialog_id = f"{self.ID}Steps"
+
+    async def fallback_target(self, step: WaterfallStepContext) -> LastLink | None:
+        """The target when the button carries none; none by default."""
+        return None
+
+    def refusal(self, target: LastLink, now: datetime) -> str | None:
+        """Why this text cannot be sent now, if it cannot."""
+        return None
+
+    def confirm_card(self, target: LastLink, phone_display: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def send(self, graph: GraphClient, target: LastLink, deadline: float) -> None:
+        raise NotImplementedError
+
+    def sent(self, phone_display: str) -> str:
+        raise NotImplementedError
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
-        last = LastLink.from_state(await self.services.last_link.get(step.context))
-        if last is None or not last.phone:
+        target = LastLink.from_button(turn) or LastLink.from_state(step.options) or await self.fallback_target(step)
+        if target is None or not target.phone:
             await turn.reply(strings.ERR_EXPIRED_CARD)
             return await step.end_dialog(False)
-        if not is_us_number(last.phone):
+        if not is_us_number(target.phone):
             await turn.reply(strings.TEXT_US_ONLY)
             return await step.end_dialog(False)
-        await turn.reply(confirm_text_card(phone_display=ClientDetails(phone=last.phone).phone_display))
+        if (refused := self.refusal(target, datetime.now(UTC))) is not None:
+            await turn.reply(refused)
+            return await step.end_dialog(False)
+        step.values["target"] = target.to_state()
+        await turn.reply(self.confirm_card(target, ClientDetails(phone=target.phone).phone_display))
         return Dialog.end_of_turn
 
     async def send_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
+        asked = LastLink.from_state(step.values.get("target"))
         if turn.action == actions.CANCEL_TEXT:
-            await turn.reply(strings.TEXT_CANCELLED)
+            await turn.reply(self.CANCELLED)
             return await step.end_dialog(False)
-        if turn.action != actions.CONFIRM_TEXT:
-            return await step.replace_dialog(self.ID)
-        last = LastLink.from_state(await self.services.last_link.get(step.context))
-        if last is None:
-            await turn.reply(strings.ERR_EXPIRED_CARD)
+        if turn.action != self.CONFIRM or asked is None:
+            return await step.replace_dialog(self.ID, asked.to_state() if asked else None)
+        target = LastLink.from_button(turn) or asked  # the Send button carries what it confirms
+        if (refused := self.refusal(target, datetime.now(UTC))) is not None:
+            await turn.reply(refused)
             return await step.end_dialog(False)
         try:
-            await self.services.graph(step.context).send_sms(
-                last.meeting_id, [SmsAttendee(last.phone, last.time_zone)], deadline=self.services.deadline()
-            )
+            await self.send(self.services.graph(step.context), target, self.services.deadline())
         except Unauthorized:
             await sign_in_again(turn, self.services.tokens)
             return await step.end_dialog(False)
         except GraphError as exc:
-            log.info("text failed: %s %s", type(exc).__name__, exc.status)
+            log.info("%s failed: %s %s", self.ID, type(exc).__name__, exc.status)
             if is_transient(exc):
                 await turn.reply(sentence_for(exc))
-                return await step.replace_dialog(self.ID)
-            await turn.reply(text_failure_sentence(exc))
+                return await step.replace_dialog(self.ID, target.to_state())
+            await turn.reply(text_failure_sentence(exc, premium=self.PREMIUM, failed=self.FAILED))
             return await step.end_dialog(False)
-        await turn.reply(strings.text_sent(ClientDetails(phone=last.phone).phone_display))
+        await turn.reply(self.sent(ClientDetails(phone=target.phone).phone_display))
         return await step.end_dialog(True)
+
+
+class TextLinkDialog(ConfirmedTextDialog):
+    """Confirm, then `sendVirtualAppointmentSms` (a confirmation text with the join link)."""
+
+    ID = "textLink"
+    CONFIRM = actions.CONFIRM_TEXT
+    CANCELLED = strings.TEXT_CANCELLED
+    PREMIUM = strings.TEXT_NEEDS_PREMIUM
+    FAILED = strings.ERR_TEXT_FAILED
+
+    async def fallback_target(self, step: WaterfallStepContext) -> LastLink | None:
+        return LastLink.from_state(await self.services.last_link.get(step.context))
+
+    def confirm_card(self, target: LastLink, phone_display: str) -> dict[str, Any]:
+        return confirm_text_card(phone_display=phone_display, carry=target.carry())
+
+    async def send(self, graph: GraphClient, target: LastLink, deadline: float) -> None:
+        await graph.send_sms(target.meeting_id, [SmsAttendee(target.phone, target.time_zone)], deadline=deadline)
+
+    def sent(self, phone_display: str) -> str:
+        return strings.text_sent(phone_display)

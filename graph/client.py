@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -22,8 +22,20 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from graph.errors import GraphError, GraphTimeout, NotFound, error_from_response
-from graph.models import CreatedMeeting, OnlineMeeting, SmsAttendee, UpcomingMeeting, utc_iso
+from graph.errors import Forbidden, GraphError, GraphTimeout, NotFound, error_from_response
+from graph.models import (
+    BookingAppointment,
+    BookingBusiness,
+    BookingStaffMember,
+    CreatedEvent,
+    CreatedMeeting,
+    Me,
+    OnlineMeeting,
+    ScheduledMeeting,
+    SmsAttendee,
+    UpcomingMeeting,
+    utc_iso,
+)
 from graph.references import MeetingReference, ReferenceKind
 from graph.retry import RETRY_STATUSES, RetryPolicy, backoff_delay, parse_retry_after
 
@@ -33,8 +45,11 @@ Query = Sequence[tuple[str, str]]
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com"
 SMS_MESSAGE_TYPES = frozenset({"confirmation", "reschedule", "cancellation"})
-REMINDER_TYPES = frozenset({"mins15", "mins30", "mins60", "day1"})
-_UPCOMING_SELECT = "subject,start,end,isOnlineMeeting,isCancelled,onlineMeeting,attendees"
+REMINDER_TYPES = frozenset({"mins15"})  # remindBeforeTimeInMinutesType: the one documented member
+_UPCOMING_SELECT = "subject,start,end,isOrganizer,isOnlineMeeting,isCancelled,onlineMeeting,attendees"
+_ME_SELECT = "id,displayName,mail,userPrincipalName"
+# Exchange answers a mailbox-less user with 404 and this code: like a 403, a reason to fall back to createOrGet.
+_NO_MAILBOX_CODES = frozenset({"MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"})
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 log = logging.getLogger(__name__)
@@ -91,6 +106,11 @@ def _encode_query(params: Query) -> str:
     return "&".join(f"{quote(key, safe='$')}={quote(value, safe='')}" for key, value in params)
 
 
+def _business_path(business_id: str) -> str:
+    """`/solutions/bookingBusinesses/{id}`; the id is the booking mailbox's address (`@` encoded)."""
+    return f"/solutions/bookingBusinesses/{quote(business_id, safe='')}"
+
+
 def owner_path(user_id: str | None) -> str:
     """`/me`, or `/users/{id}` for a named user."""
     return "/me" if user_id is None else f"/users/{quote(user_id, safe='')}"
@@ -99,6 +119,12 @@ def owner_path(user_id: str | None) -> str:
 def meeting_path(meeting_id: str, user_id: str | None, suffix: str = "") -> str:
     """`<owner>/onlineMeetings/{id}<suffix>`; ids are base64 and may hold `/`, `+` or `=`, so fully encoded."""
     return f"{owner_path(user_id)}/onlineMeetings/{quote(meeting_id, safe='')}{suffix}"
+
+
+def _items(response: GraphResponse) -> list[dict[str, Any]]:
+    """The objects of a collection answer (`value`), ignoring anything that is not an object."""
+    items = response.value.get("value") if isinstance(response.value, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _not_found(message: str, response: GraphResponse) -> NotFound:
@@ -131,6 +157,18 @@ class GraphClient:
         self._policy = policy or RetryPolicy()
         self._default_timeout = default_timeout
         self._rng = rng or random.Random()  # noqa: S311 - jitter only
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def next_link_path(self, link: Any) -> str | None:
+        """The path (with its query, as Graph encoded it) of an `@odata.nextLink`, or None when there is none or
+        it points anywhere but this client's Graph and version: the bearer token is never sent elsewhere."""
+        prefix = f"{self._base_url}/{self.version}/"
+        if not isinstance(link, str) or not link.startswith(prefix) or len(link) > 8192:
+            return None
+        return link[len(prefix) - 1 :]
 
     def with_version(self, version: str) -> GraphClient:
         """The same client on another Graph version (`beta`)."""
@@ -338,23 +376,50 @@ class GraphClient:
             return await self.find_meeting_by_meeting_id(reference.meeting_id, user_id=user_id, deadline=deadline)
         raise ValueError(f"{reference.kind} is not something to look up")
 
+    async def pages(
+        self,
+        path: str,
+        *,
+        params: Query = (),
+        headers: Mapping[str, str] | None = None,
+        max_pages: int,
+        deadline: float | None = None,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The items of a collection, page by page, following `@odata.nextLink` for at most `max_pages` pages.
+        The caller stops early by breaking out; a nextLink to another host ends the walk."""
+        next_path: str | None = path
+        query: Query = params
+        for _ in range(max_pages):
+            if next_path is None:
+                return
+            response = await self.request("GET", next_path, params=query, headers=headers, deadline=deadline)
+            yield _items(response)
+            body = response.value if isinstance(response.value, dict) else {}
+            next_path, query = self.next_link_path(body.get("@odata.nextLink")), ()
+
     async def upcoming_meetings(
         self,
         *,
         start: datetime | None = None,
         end: datetime | None = None,
         time_zone: str = "UTC",
-        top: int = 10,
+        top: int = 50,
+        want: int = 10,
+        max_pages: int = 4,
         deadline: float | None = None,
     ) -> list[UpcomingMeeting]:
-        """The signed-in user's online meetings in [start, end) (default: the next 48 hours), soonest first,
-        times in `time_zone` (IANA or Windows name, via `Prefer: outlook.timezone`)."""
+        """The signed-in user's meetings that can get a client link, in [start, end) (default: the next 48 hours),
+        soonest first, times in `time_zone` (IANA or Windows name, via `Prefer: outlook.timezone`).
+
+        Only online meetings the user organises and that are not cancelled qualify (`UpcomingMeeting.from_event`).
+        Pages of `top` events are read until `want` qualify, the window ends, or `max_pages` were read: a calendar
+        full of invitations costs a few round trips, never an unbounded walk."""
         if '"' in time_zone or not time_zone.strip():
             raise ValueError("bad time zone name")
         begin = start or datetime.now(UTC)
         finish = end or begin + timedelta(hours=48)
-        response = await self.request(
-            "GET",
+        found: list[UpcomingMeeting] = []
+        async for events in self.pages(
             "/me/calendarView",
             params=[
                 ("startDateTime", utc_iso(begin)),
@@ -364,11 +429,112 @@ class GraphClient:
                 ("$top", str(top)),
             ],
             headers={"Prefer": f'outlook.timezone="{time_zone}"'},
+            max_pages=max_pages,
             deadline=deadline,
-        )
-        events = response.value.get("value") if isinstance(response.value, dict) else None
-        meetings = (UpcomingMeeting.from_event(e) for e in events or () if isinstance(e, dict))
-        return [m for m in meetings if m is not None]
+        ):
+            found.extend(m for m in map(UpcomingMeeting.from_event, events) if m is not None)
+            if len(found) >= want:
+                break
+        return found[:want]
+
+    async def create_event_meeting(
+        self,
+        transaction_id: str,
+        *,
+        subject: str,
+        start: datetime,
+        end: datetime,
+        deadline: float | None = None,
+    ) -> CreatedEvent:
+        """`POST /me/events` with a Teams meeting: it is on the user's calendar. `transactionId` makes a retried
+        or repeated POST return the one event, so the request is safe to retry. Nobody is invited."""
+        body = {
+            "subject": subject,
+            "start": {"dateTime": utc_iso(start).removesuffix("Z"), "timeZone": "UTC"},
+            "end": {"dateTime": utc_iso(end).removesuffix("Z"), "timeZone": "UTC"},
+            "isOnlineMeeting": True,
+            "onlineMeetingProvider": "teamsForBusiness",
+            "transactionId": transaction_id,
+        }
+        response = await self.request("POST", "/me/events", json_body=body, idempotent=True, deadline=deadline)
+        event = CreatedEvent.from_json(response.value if isinstance(response.value, dict) else {})
+        if event.join_url is None and event.event_id:  # Exchange may attach the meeting just after answering
+            again = await self.request(
+                "GET",
+                f"/me/events/{quote(event.event_id, safe='')}",
+                params=[("$select", "id,onlineMeeting,transactionId")],
+                deadline=deadline,
+            )
+            event = CreatedEvent.from_json(again.value if isinstance(again.value, dict) else {})
+        return event
+
+    async def schedule_meeting(
+        self,
+        key: str,
+        *,
+        subject: str,
+        start: datetime,
+        end: datetime,
+        deadline: float | None = None,
+    ) -> ScheduledMeeting:
+        """A meeting for `new`, keyed by `key` (the request's own id: a retry makes no second meeting).
+
+        On the calendar (`create_event_meeting`, then its online meeting by join URL). Without calendar consent
+        (403) or a mailbox, `createOrGet` under the same key instead, which is not on the calendar."""
+        try:
+            event = await self.create_event_meeting(key, subject=subject, start=start, end=end, deadline=deadline)
+        except (Forbidden, NotFound) as exc:
+            if isinstance(exc, NotFound) and exc.code not in _NO_MAILBOX_CODES:
+                raise
+            log.info("calendar event refused (%s %s): createOrGet instead", exc.status, exc.code)
+            created = await self.create_or_get_meeting(key, subject=subject, start=start, end=end, deadline=deadline)
+            return ScheduledMeeting(created.meeting, on_calendar=False)
+        if event.join_url is None:
+            raise GraphError("the new calendar event has no Teams meeting", code="NoOnlineMeeting")
+        meeting = await self.find_meeting_by_join_url(event.join_url, deadline=deadline)
+        return ScheduledMeeting(meeting, on_calendar=True, event_id=event.event_id)
+
+    async def me(self, *, deadline: float | None = None) -> Me:
+        response = await self.request("GET", "/me", params=[("$select", _ME_SELECT)], deadline=deadline)
+        return Me.from_json(response.value if isinstance(response.value, dict) else {})
+
+    async def booking_businesses(self, *, deadline: float | None = None) -> list[BookingBusiness]:
+        """The tenant's Bookings businesses (Graph returns id and displayName only, up to 500, no paging)."""
+        response = await self.request("GET", "/solutions/bookingBusinesses", deadline=deadline)
+        return [BookingBusiness.from_json(item) for item in _items(response)]
+
+    async def booking_staff_members(
+        self, business_id: str, *, deadline: float | None = None
+    ) -> list[BookingStaffMember]:
+        response = await self.request("GET", f"{_business_path(business_id)}/staffMembers", deadline=deadline)
+        return [BookingStaffMember.from_json(item) for item in _items(response)]
+
+    async def booking_calendar_view(
+        self,
+        business: BookingBusiness,
+        *,
+        start: datetime,
+        end: datetime,
+        max_pages: int = 3,
+        deadline: float | None = None,
+    ) -> list[BookingAppointment]:
+        """A business's appointments in [start, end) (`start` and `end` are required by Graph)."""
+        found: list[BookingAppointment] = []
+        async for items in self.pages(
+            f"{_business_path(business.id)}/calendarView",
+            params=[("start", utc_iso(start)), ("end", utc_iso(end))],
+            max_pages=max_pages,
+            deadline=deadline,
+        ):
+            found.extend(BookingAppointment.from_json(item, business) for item in items)
+        return found
+
+    async def booking_appointment(
+        self, business: BookingBusiness, appointment_id: str, *, deadline: float | None = None
+    ) -> BookingAppointment:
+        path = f"{_business_path(business.id)}/appointments/{quote(appointment_id, safe='')}"
+        response = await self.request("GET", path, deadline=deadline)
+        return BookingAppointment.from_json(response.value if isinstance(response.value, dict) else {}, business)
 
     async def create_or_get_meeting(
         self,
@@ -426,7 +592,8 @@ class GraphClient:
         user_id: str | None = None,
         deadline: float | None = None,
     ) -> None:
-        """Schedule a reminder text `remind_before` the start (`mins15`, `mins30`, `mins60`, `day1`)."""
+        """Schedule a reminder text `remind_before` the start (`mins15`, the only documented value); Teams
+        Premium and US numbers, like `send_sms`. Sent once: never retried after Graph may have acted."""
         if remind_before not in REMINDER_TYPES:
             raise ValueError(f"remind_before must be one of {sorted(REMINDER_TYPES)}")
         await self.request(

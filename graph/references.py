@@ -7,6 +7,8 @@ Accepted (each maps to one Graph lookup):
 - a long join URL `https://teams.microsoft.com/l/meetup-join/19%3a...` (also channel meetings, `@thread.tacv2`);
 - a short join URL `https://teams.microsoft.com/meet/<digits>?p=<passcode>`;
 - the numeric meeting ID (10-15 digits, spaces allowed), with or without a passcode;
+- a Bookings appointment: its id (an Exchange item id, `AAMk...`) alone, or inside a Bookings link on Outlook on
+  the web (`https://outlook.office.com/bookings/...`) that carries it;
 - `new`.
 
 Rejected with a reason the bot can show: the Teams chat thread id (`19:meeting_...@thread.v2`) and the base64
@@ -20,12 +22,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TEAMS_HOST = "teams.microsoft.com"
+BOOKINGS_HOSTS = frozenset({"outlook.office.com", "outlook.office365.com"})
 _PERSONAL_HOSTS = frozenset({"teams.live.com"})
 _NATIONAL_DOMAINS = ("microsoft.us", "microsoftonline.cn")
 
@@ -35,6 +39,7 @@ class ReferenceKind(StrEnum):
     JOIN_URL = "join_url"
     SHORT_URL = "short_url"
     MEETING_ID = "meeting_id"
+    BOOKING = "booking"  # a Bookings appointment id
     NEW = "new"
 
 
@@ -46,6 +51,7 @@ class RejectReason(StrEnum):
     PERSONAL_TEAMS = "personal_teams"
     NATIONAL_CLOUD = "national_cloud"
     NOT_A_JOIN_LINK = "not_a_join_link"
+    BOOKING_WITHOUT_ID = "booking_without_id"
     UNRECOGNISED = "unrecognised"
 
 
@@ -60,6 +66,8 @@ REASON_TEXT: dict[RejectReason, str] = {
     RejectReason.PERSONAL_TEAMS: "Meetings from Teams for personal use aren't supported. Use a work or school meeting.",
     RejectReason.NATIONAL_CLOUD: "Meetings in government or national clouds aren't supported.",
     RejectReason.NOT_A_JOIN_LINK: "That Teams link isn't a meeting join link. Paste the meeting's join link.",
+    RejectReason.BOOKING_WITHOUT_ID: "That Bookings link doesn't name one appointment. Choose the appointment from "
+    "the list, or paste its Teams join link.",
     RejectReason.UNRECOGNISED: "I couldn't find a meeting in that. Paste the join link, the meeting ID, or type new.",
 }
 
@@ -97,6 +105,10 @@ _GRAPH_ID_TEXT = re.compile(r"^\d\*")
 _CONTEXT_ID_TEXT = re.compile(r"^\d#19:")
 _SHORT_PATH = re.compile(r"^/meet/(\d{10,15})/?$")
 _MIN_DIGITS, _MAX_DIGITS = 10, 15
+# Exchange item ids (what Bookings uses for appointments) are base64 and begin `AAMk`; URL-safe forms occur too.
+_BOOKING_ID = re.compile(r"^AAMk[A-Za-z0-9+/_\-]{4,2044}={0,2}$")
+_MAX_URL = 4096
+_THREAD_IN_URL = re.compile(r"19(?::|%3a)meeting_[^/@%\s]+(?:@|%40)thread\.v2", re.IGNORECASE)
 
 
 def _strip_wrapping(text: str) -> str:
@@ -139,6 +151,8 @@ def _classify_url(url: str) -> MeetingReference | Rejected:
         return Rejected(RejectReason.PERSONAL_TEAMS)
     if host in _NATIONAL_DOMAINS or host.endswith(tuple("." + domain for domain in _NATIONAL_DOMAINS)):
         return Rejected(RejectReason.NATIONAL_CLOUD)
+    if host in BOOKINGS_HOSTS and "/bookings" in parts.path.lower():
+        return _classify_bookings_url(parts.path, parts.query, parts.fragment)
     if host != TEAMS_HOST:
         return Rejected(RejectReason.FOREIGN_HOST)
     path = parts.path
@@ -149,6 +163,17 @@ def _classify_url(url: str) -> MeetingReference | Rejected:
         passcode = parse_qs(parts.query).get("p", [None])[0]
         return MeetingReference(ReferenceKind.SHORT_URL, url, meeting_id=short.group(1), passcode=passcode)
     return Rejected(RejectReason.NOT_A_JOIN_LINK)
+
+
+def _classify_bookings_url(path: str, query: str, fragment: str) -> MeetingReference | Rejected:
+    """A Bookings page in Outlook on the web: the appointment id in a path segment or a parameter, if any."""
+    candidates = [unquote(segment) for segment in path.split("/")]
+    for values in (*parse_qs(query).values(), *parse_qs(fragment.partition("?")[2] or fragment).values()):
+        candidates.extend(values)
+    for candidate in candidates:
+        if _BOOKING_ID.match(candidate):
+            return MeetingReference(ReferenceKind.BOOKING, candidate)
+    return Rejected(RejectReason.BOOKING_WITHOUT_ID)
 
 
 def _from_urls(text: str) -> MeetingReference | Rejected | None:
@@ -184,6 +209,8 @@ def _from_meeting_id(text: str) -> MeetingReference | None:
 def _from_token(token: str) -> MeetingReference | Rejected | None:
     if _CHAT_ID.fullmatch(token):
         return Rejected(RejectReason.CHAT_THREAD_ID)
+    if _BOOKING_ID.match(token):
+        return MeetingReference(ReferenceKind.BOOKING, token)
     if not _BASE64.match(token):
         return None
     decoded = _decode_base64(token)
@@ -224,3 +251,21 @@ def parse_meeting_reference(text: str) -> MeetingReference | Rejected:
     if isinstance(by_token, MeetingReference):
         return by_token
     return from_url or by_token or Rejected(RejectReason.UNRECOGNISED)
+
+
+def join_url_thread(url: str) -> str | None:
+    """The meeting's chat thread (`19:meeting_...@thread.v2`, case-folded) in a long join URL: the one key that
+    is the same however a URL escapes it, so the same meeting found twice (calendar, Bookings) is seen as one."""
+    found = _THREAD_IN_URL.search(url[:_MAX_URL])  # bounded: the scan stays linear in what it reads
+    return unquote(found.group(0)) if found else None
+
+
+def join_url_organizer(url: str) -> str | None:
+    """The organiser's object id (`Oid`) from a long join URL's `context` parameter; None when absent."""
+    try:
+        context = parse_qs(urlsplit(url).query).get("context", [""])[0]
+        data = json.loads(context) if context else None
+    except ValueError:
+        return None
+    oid = data.get("Oid") if isinstance(data, dict) else None
+    return oid.casefold() if isinstance(oid, str) and oid else None

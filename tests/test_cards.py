@@ -17,6 +17,7 @@ from dialogs.cards import (
     actions,
     attachment,
     client_form_card,
+    confirm_reminder_card,
     confirm_text_card,
     error_card,
     help_card,
@@ -75,6 +76,17 @@ class Meeting:
     end: datetime | None
     join_url: str
     attendees: Sequence[str] = field(default_factory=tuple)
+    source: str = "calendar"
+    business_name: str | None = None
+    customer_name: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.join_url
+
+    @property
+    def key(self) -> str:
+        return "k:" + self.join_url
 
 
 @dataclass(frozen=True)
@@ -328,8 +340,28 @@ def test_meeting_choices_soonest_first_with_local_times() -> None:
     assert "Today 15:00–15:30" in body
     assert "Tomorrow 10:00–10:30" in body
     assert strings.NO_SUBJECT in body
-    assert "With Sam" in body
-    assert "With Ana, Ben, Cy and 2 more" in body
+    assert "Your calendar · With Sam" in body
+    assert "Your calendar · With Ana, Ben, Cy and 2 more" in body
+    assert [b["data"]["choice"] for b in card_choice_buttons(card)] == ["k:" + url for url in chosen]
+
+
+def test_bookings_choice_names_business_and_customer_and_carries_the_appointment() -> None:
+    start = NOW + timedelta(hours=2)
+    booked = Meeting(
+        "Video visit",
+        start,
+        start + timedelta(minutes=30),
+        "AAMkADb1=",
+        ("Jordan Miller",),
+        "bookings",
+        "Contoso Advice Centre",
+        "Jordan Miller",
+    )
+    card = meeting_choice_card([booked], tz_name="UTC", now=NOW, note=strings.BOOKINGS_INCOMPLETE)
+    assert "Bookings · Contoso Advice Centre · Jordan Miller" in texts(card)
+    assert strings.BOOKINGS_INCOMPLETE in texts(card)
+    (button,) = card_choice_buttons(card)
+    assert button["data"] == {"action": "chooseMeeting", "meetingRef": "AAMkADb1=", "choice": "k:AAMkADb1="}
 
 
 def card_choice_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
@@ -479,9 +511,44 @@ def test_result_card_meeting_time_and_client() -> None:
         "Client": "Alex Morgan",
         "Phone": "+1 206-555-0100",
     }
-    assert by_action(card, actions.TEXT_LINK) == []
+    assert by_action(card, actions.TEXT_LINK) == [] and by_action(card, actions.TEXT_REMINDER) == []
     (again,) = by_action(card, actions.GET_LINK)
     assert again["associatedInputs"] == "none"
+
+
+def test_texting_buttons_carry_what_they_act_on() -> None:
+    start = datetime(2025, 1, 13, 14, 0, tzinfo=UTC)
+    card = result_card(
+        join_url="https://x.test/j",
+        start=start,
+        can_text=True,
+        can_remind=True,
+        meeting_id="MSo-meeting",
+        phone="+12065550100",
+        notes=[strings.NOT_ON_CALENDAR],
+    )
+    (text_it,) = by_action(card, actions.TEXT_LINK)
+    assert text_it["data"] == {"action": "textLink", "meetingId": "MSo-meeting", "phone": "+12065550100"}
+    (remind,) = by_action(card, actions.TEXT_REMINDER)
+    assert remind["title"] == strings.BUTTON_TEXT_REMINDER and remind["associatedInputs"] == "none"
+    assert remind["data"] == {
+        "action": "textReminder",
+        "meetingId": "MSo-meeting",
+        "phone": "+12065550100",
+        "start": "2025-01-13T14:00:00+00:00",
+    }
+    assert strings.NOT_ON_CALENDAR in texts(card)
+    assert by_action(result_card(join_url="https://x.test/j", can_remind=True), actions.TEXT_REMINDER) == []
+
+
+def test_confirm_reminder_card_carries_its_target() -> None:
+    carry = {"meetingId": "MSo-1", "phone": "+12065550100", "start": "2025-01-13T14:00:00+00:00"}
+    card = confirm_reminder_card(phone_display="+1 206 555 0100", carry=carry)
+    assert strings.reminder_question("+1 206 555 0100") in texts(card)
+    send, cancel = submits(card)
+    assert send["data"] == {"action": "confirmReminder", **carry} and cancel["data"] == {"action": "cancelText"}
+    confirm = confirm_text_card(phone_display="+1 206 555 0100", carry={"meetingId": "MSo-1", "phone": "+1206"})
+    assert submits(confirm)[0]["data"] == {"action": "confirmText", "meetingId": "MSo-1", "phone": "+1206"}
 
 
 def test_result_card_without_now_uses_absolute_date_and_offers_text() -> None:

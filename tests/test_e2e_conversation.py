@@ -129,13 +129,14 @@ async def test_new_meeting_is_created_once_even_when_retried(cloud, sim, signed_
         assert strings.NEW_MEETING_TITLE in card_text(form)
         start = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
         inputs = {"subject": "Loan review", "startDate": start, "startTime": "10:30", "duration": "45"}
-        sim.inject("createOrGet", status=500)  # not retried by the client: the form comes back with the reason
+        sim.inject("/me/events", status=500)  # not retried by the client: the form comes back with the reason
         await chat.submit(actions.CREATE_MEETING, **inputs)
         again = await chat.reply()
         assert strings.ERR_TRY_LATER in card_text(again) and "Loan review" in card_text(again)
         await chat.submit(actions.CREATE_MEETING, **inputs)
         result = await finish_without_client(chat)
-        [meeting] = sim.meetings_of(aad(cloud, "alice"))  # the retry reused the externalId: one meeting
+        [meeting] = sim.meetings_of(aad(cloud, "alice"))  # the retry reused the transactionId: one meeting
+        assert [e.subject for e in sim.events_of(aad(cloud, "alice"))] == ["Loan review"]  # on the calendar
         assert meeting.subject == "Loan review" and meeting.end - meeting.start == timedelta(minutes=45)
         assert meeting.start.astimezone(UTC).hour in (9, 10) and meeting.start.minute == 30  # 10:30 in Paris
         assert result_url(result) == meeting.virtual_appointment_url

@@ -159,8 +159,13 @@ async def test_resolve_every_reference_kind(client: GraphClient, meeting: SimMee
 
 async def test_upcoming_meetings(client: GraphClient, sim: GraphSimulator) -> None:
     upcoming = await client.upcoming_meetings(time_zone="Europe/Berlin")
-    # seed: two online meetings in 48 h; the offline, cancelled and 72 h-away ones are left out
-    assert [m.subject for m in upcoming] == ["Mortgage review - Jordan Lee", "Account opening - Sam Patel"]
+    # seed: three online meetings Adele organises in 48 h (one a Bookings appointment); the offline, cancelled and
+    # 72 h-away ones, the invitation and the Bookings appointments the booking mailbox organises are left out
+    assert [m.subject for m in upcoming] == [
+        "Mortgage review - Jordan Lee",
+        "Account opening - Sam Patel",
+        "Video consultation",
+    ]
     first = upcoming[0]
     assert first.attendees == ("Jordan Lee", "Adele Vance")
     assert first.time_zone == "Europe/Berlin"
@@ -171,16 +176,16 @@ async def test_upcoming_meetings(client: GraphClient, sim: GraphSimulator) -> No
     assert last.path == "/v1.0/me/calendarView"
     assert last.headers["Prefer"] == 'outlook.timezone="Europe/Berlin"'
     assert last.query["$orderby"] == "start/dateTime"
-    assert last.query["$top"] == "10"
-    assert "onlineMeeting" in last.query["$select"].split(",")
+    assert last.query["$top"] == "50"
+    assert {"onlineMeeting", "isOrganizer", "isCancelled", "isOnlineMeeting"} <= set(last.query["$select"].split(","))
     assert {"startDateTime", "endDateTime"} <= set(last.query)
 
 
 async def test_upcoming_meetings_window_top_and_windows_zone(client: GraphClient, sim: GraphSimulator) -> None:
     start = datetime.now(UTC) + timedelta(hours=20)
     upcoming = await client.upcoming_meetings(start=start, end=start + timedelta(hours=60), top=2)
-    assert [m.subject for m in upcoming] == ["Account opening - Sam Patel", "Quarterly planning"]
-    one = await client.upcoming_meetings(top=1, time_zone="Pacific Standard Time")
+    assert [m.subject for m in upcoming] == ["Account opening - Sam Patel", "Video consultation", "Quarterly planning"]
+    one = await client.upcoming_meetings(top=1, want=1, time_zone="Pacific Standard Time")
     assert [m.subject for m in one] == ["Mortgage review - Jordan Lee"]
     assert one[0].time_zone == "Pacific Standard Time"
     assert one[0].start is not None and one[0].start.tzinfo is None  # Windows zone names stay naive
@@ -202,18 +207,20 @@ async def test_create_or_get_is_idempotent(client: GraphClient, sim: GraphSimula
 async def test_sms_and_reminder(client: GraphClient, sim: GraphSimulator, meeting: SimMeeting) -> None:
     attendee = SmsAttendee("+13129224122", "Pacific Standard Time")
     await client.send_sms(meeting.id, [attendee], message_type="reschedule")
-    await client.send_reminder_sms(meeting.id, [attendee], remind_before="mins30")
+    await client.send_reminder_sms(meeting.id, [attendee])
     sent = sim.sms_sent
     assert [s["action"] for s in sent] == ["sendVirtualAppointmentSms", "sendVirtualAppointmentReminderSms"]
     assert sent[0]["body"] == {
         "attendees": [{"phoneNumber": "+13129224122", "timeZone": "Pacific Standard Time"}],
         "messageType": "reschedule",
     }
-    assert sent[1]["body"]["remindBeforeTimeInMinutesType"] == "mins30"
+    assert sent[1]["body"]["remindBeforeTimeInMinutesType"] == "mins15"
     with pytest.raises(BadRequest, match="phone"):
         await client.send_sms(meeting.id, [SmsAttendee("+44 20 7946 0958")])
     with pytest.raises(ValueError):
         await client.send_sms(meeting.id, [attendee], message_type="hello")
+    with pytest.raises(ValueError):  # remindBeforeTimeInMinutesType documents mins15 only
+        await client.send_reminder_sms(meeting.id, [attendee], remind_before="mins30")
 
 
 async def test_legacy_resource_put_patch_and_stale_etag(client: GraphClient, sim: GraphSimulator) -> None:

@@ -114,9 +114,11 @@ async def test_calendar_view_needs_a_window_and_echoes_the_zone(
     )
     assert status == 200 and headers["Preference-Applied"] == 'outlook.timezone="Pacific Standard Time"'
     starts = [e["start"]["dateTime"] for e in body["value"]]
-    assert starts == sorted(starts) and len(starts) == 5
+    # Adele's five events, the all-hands she is invited to, and her three Bookings appointments (one she organises)
+    assert starts == sorted(starts) and len(starts) == 9
     assert {e["start"]["timeZone"] for e in body["value"]} == {"Pacific Standard Time"}
     assert {e["isOnlineMeeting"] for e in body["value"]} == {True, False}
+    assert [e["isOrganizer"] for e in body["value"]].count(True) == 6
 
 
 async def test_sms_validation(wire: tuple[GraphSimulator, str, aiohttp.ClientSession]) -> None:
@@ -130,9 +132,12 @@ async def test_sms_validation(wire: tuple[GraphSimulator, str, aiohttp.ClientSes
     assert (await call(session, "POST", url, token, json={"attendees": [], "messageType": "confirmation"}))[0] == 400
     assert (await call(session, "POST", url, token, data=b"{not json"))[0] == 400
     reminder = f"{base}/v1.0/me/onlineMeetings/{meeting.id}/sendVirtualAppointmentReminderSms"
-    assert (await call(session, "POST", reminder, token, json={**good, "remindBeforeTimeInMinutesType": "day1"}))[
+    assert (await call(session, "POST", reminder, token, json={**good, "remindBeforeTimeInMinutesType": "mins15"}))[
         0
     ] == 202
+    assert (await call(session, "POST", reminder, token, json={**good, "remindBeforeTimeInMinutesType": "day1"}))[
+        0
+    ] == 400
     assert (await call(session, "POST", reminder, token, json={**good, "remindBeforeTimeInMinutesType": "x"}))[0] == 400
 
 

@@ -9,7 +9,7 @@ from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientForm
 from dialogs.link import LastLink, LinkRequest
 from dialogs.meeting import MeetingQuestion
-from graph.models import Meeting
+from graph.models import BookingCustomer, Meeting
 
 START = datetime(2030, 5, 1, 9, 30, tzinfo=timezone(timedelta(hours=-7)))
 
@@ -45,3 +45,23 @@ def test_question_and_form_round_trip():
     assert MeetingQuestion.from_state(round_trip(question.to_state())) == question
     form = ClientForm("Jo", "jo@", "", {"email": "bad"}, "Subject")
     assert ClientForm.from_state(round_trip(form.to_state())) == form
+
+
+def test_bookings_meeting_and_reminder_target_round_trip():
+    customer = BookingCustomer("Jordan Miller", "jordan@fabrikam.example", "+1 213 555 0199", "America/Chicago")
+    booked = Meeting(
+        "",
+        "Video visit",
+        START,
+        START + timedelta(minutes=30),
+        client_url="https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=t&convId=19:meeting_x@thread.v2",
+        booking_id="AAMkADb1=",
+        customer=customer,
+    )
+    assert Meeting.from_state(round_trip(booked.to_state())) == booked
+    not_on_calendar = Meeting("m", "New", START, on_calendar=False)
+    assert Meeting.from_state(round_trip(not_on_calendar.to_state())) == not_on_calendar
+    assert Meeting.from_state({"id": "m", "customer": "Jordan", "onCalendar": "no"}) == Meeting("m")
+    target = LastLink("m", "+12065550100", "Europe/Paris", START)
+    assert LastLink.from_state(round_trip(target.to_state())) == target
+    assert target.carry() == {"meetingId": "m", "phone": "+12065550100", "start": START.isoformat()}

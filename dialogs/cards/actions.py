@@ -8,15 +8,17 @@ cannot silently stop routing.
 # data["action"] values.
 GET_LINK = "getLink"
 HELP = "help"
-CHOOSE_MEETING = "chooseMeeting"  # data["meetingRef"] is the chosen meeting's join URL
+CHOOSE_MEETING = "chooseMeeting"  # data["meetingRef"]: the join URL or Bookings appointment id; data["choice"]
 MEETING_REF = "meetingRef"  # the pasted reference is the input INPUT_MEETING_REF
 NEW_MEETING = "newMeeting"
 CANCEL = "cancel"
 CLIENT_DETAILS = "clientDetails"
 SKIP = "skip"
-TEXT_LINK = "textLink"
+TEXT_LINK = "textLink"  # data: DATA_MEETING_ID, DATA_PHONE (what it acts on)
 CONFIRM_TEXT = "confirmText"
 CANCEL_TEXT = "cancelText"
+TEXT_REMINDER = "textReminder"  # data: DATA_MEETING_ID, DATA_PHONE, DATA_START
+CONFIRM_REMINDER = "confirmReminder"
 SUBMIT_TASK = "submitTask"
 CREATE_MEETING = "createMeeting"
 RETRY = "retry"
@@ -34,6 +36,8 @@ ALL_ACTIONS: frozenset[str] = frozenset(
         TEXT_LINK,
         CONFIRM_TEXT,
         CANCEL_TEXT,
+        TEXT_REMINDER,
+        CONFIRM_REMINDER,
         SUBMIT_TASK,
         CREATE_MEETING,
         RETRY,
@@ -50,6 +54,12 @@ INPUT_START_DATE = "startDate"
 INPUT_START_TIME = "startTime"
 INPUT_DURATION = "duration"
 INPUT_JOIN_URL = "joinUrl"  # the copyable link on the result card; never submitted
+
+# Keys a button's data carries besides "action": what the button acts on, so an older card acts on its own meeting.
+DATA_CHOICE = "choice"  # the chosen meeting's key among those offered
+DATA_MEETING_ID = "meetingId"  # the Graph onlineMeeting id
+DATA_PHONE = "phone"  # E.164
+DATA_START = "start"  # ISO 8601, the meeting's start (the reminder is offered only > 15 minutes before it)
 
 # Keys of the ``errors`` mappings the form cards accept (ClientDetails field names, plus the meeting).
 FIELD_NAME = "name"

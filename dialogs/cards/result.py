@@ -3,8 +3,13 @@
 The URL is placed exactly as Graph returned it, never rebuilt, re-encoded or wrapped in markdown link syntax: in the
 ``Action.OpenUrl``, as a bare (selectable) TextBlock, and as the value of a text box that is the easiest thing to
 copy from on desktop and mobile alike. The buttons send no inputs, so the copy box never travels with a submit.
+
+"Text the link" and "Text a reminder 15 minutes before" carry what they act on (meeting id, number, start) in
+their data, and so do the Send buttons of their confirmations: a button on an older card acts on that card's
+meeting, never on whatever came last.
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -33,9 +38,16 @@ def result_card(
     tz_name: str | None = None,
     client: ClientLike | None = None,
     can_text: bool = False,
+    can_remind: bool = False,
+    meeting_id: str | None = None,
+    phone: str | None = None,
+    notes: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Card:
-    """The client join link, the meeting it belongs to, and the client details it was made for."""
+    """The client join link, the meeting it belongs to, and the client details it was made for.
+
+    ``can_text``/``can_remind`` offer the texting buttons, which carry ``meeting_id`` and ``phone`` (E.164) and, for
+    the reminder, ``start``; ``notes`` are short sentences shown above the hint (e.g. not on the calendar)."""
     body: list[Element] = [heading(strings.RESULT_TITLE)]
     when = format_when(start, end, tz_name=tz_name, now=now) if start is not None else ""
     meeting_facts = fact_set([(strings.FACT_MEETING, subject or ""), (strings.FACT_WHEN, when)])
@@ -53,19 +65,40 @@ def result_card(
         )
         if client_facts["facts"]:
             body.append(client_facts)
+    body.extend(text(note, size="small") for note in notes)
     body.append(text(strings.RESULT_HINT, subtle=True, size="small"))
     buttons = [open_url(strings.BUTTON_OPEN_LINK, join_url)]
+    target = {actions.DATA_MEETING_ID: meeting_id or "", actions.DATA_PHONE: phone or ""}
     if can_text:
-        buttons.append(submit(strings.BUTTON_TEXT_LINK, actions.TEXT_LINK, inputs=False))
+        buttons.append(submit(strings.BUTTON_TEXT_LINK, actions.TEXT_LINK, extra=_given(target), inputs=False))
+    if can_remind and start is not None:
+        reminder = {**target, actions.DATA_START: start.isoformat()}
+        buttons.append(submit(strings.BUTTON_TEXT_REMINDER, actions.TEXT_REMINDER, extra=reminder, inputs=False))
     buttons.append(submit(strings.BUTTON_ANOTHER_LINK, actions.GET_LINK, inputs=False))
     return adaptive_card(body, buttons, fallback_text=join_url)
 
 
-def confirm_text_card(*, phone_display: str) -> Card:
-    """Asked before a text is sent, because a text to the wrong number cannot be taken back."""
+def _given(data: Mapping[str, str]) -> dict[str, str]:
+    """The non-empty entries: a card built without a target keeps its plain data."""
+    return {key: value for key, value in data.items() if value}
+
+
+def confirm_text_card(*, phone_display: str, carry: Mapping[str, str] | None = None) -> Card:
+    """Asked before a text is sent, because a text to the wrong number cannot be taken back. ``carry`` (what the
+    text acts on) travels in both buttons' data."""
     body = [text(strings.text_link_question(phone_display), weight="bolder"), text(strings.TEXT_CONFIRM_NOTE)]
     buttons = [
-        submit(strings.BUTTON_SEND, actions.CONFIRM_TEXT, inputs=False, primary=True),
+        submit(strings.BUTTON_SEND, actions.CONFIRM_TEXT, extra=_given(carry or {}), inputs=False, primary=True),
+        submit(strings.BUTTON_CANCEL, actions.CANCEL_TEXT, inputs=False),
+    ]
+    return adaptive_card(body, buttons, full_width=False)
+
+
+def confirm_reminder_card(*, phone_display: str, carry: Mapping[str, str]) -> Card:
+    """Asked before a reminder text is scheduled, like "Text the link"."""
+    body = [text(strings.reminder_question(phone_display), weight="bolder"), text(strings.REMINDER_CONFIRM_NOTE)]
+    buttons = [
+        submit(strings.BUTTON_SEND, actions.CONFIRM_REMINDER, extra=_given(carry), inputs=False, primary=True),
         submit(strings.BUTTON_CANCEL, actions.CANCEL_TEXT, inputs=False),
     ]
     return adaptive_card(body, buttons, full_width=False)

@@ -15,7 +15,7 @@ from .elements import Card
 from .forms import client_form_card, new_meeting_card, task_form_card
 from .info import error_card, help_card, signin_help_card, welcome_card
 from .meetings import meeting_choice_card
-from .result import confirm_text_card, result_card
+from .result import confirm_reminder_card, confirm_text_card, result_card
 
 SAMPLE_TZ = "America/New_York"
 SAMPLE_NOW = datetime(2025, 3, 3, 13, 30, tzinfo=UTC)  # Mon 3 Mar 2025, 08:30 in New York
@@ -27,13 +27,25 @@ SAMPLE_JOIN_URL = (
 
 @dataclass(frozen=True)
 class SampleMeeting:
-    """Shaped like graph's upcoming-meeting dataclass."""
+    """Shaped like graph's meeting choice (``graph.choices.MeetingChoice``)."""
 
     subject: str
     start: datetime
     end: datetime
     join_url: str
     attendees: Sequence[str] = field(default_factory=tuple)
+    source: str = "calendar"
+    business_name: str | None = None
+    customer_name: str | None = None
+    appointment_id: str | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.appointment_id or self.join_url
+
+    @property
+    def key(self) -> str:
+        return self.reference
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,17 @@ def sample_meetings() -> list[SampleMeeting]:
             "Taylor Novak",
             "Morgan Silva",
         ),
+        SampleMeeting(
+            subject="Video consultation",
+            start=SAMPLE_NOW + timedelta(hours=4),
+            end=SAMPLE_NOW + timedelta(hours=4, minutes=30),
+            join_url="https://teams.microsoft.com/l/meetup-join/19%3ameeting_Ym9va2luZw%40thread.v2/0?context=%7b%7d",
+            attendees=("Jordan Miller",),
+            source="bookings",
+            business_name="Contoso Advice Centre",
+            customer_name="Jordan Miller",
+            appointment_id="AAMkADc2FtcGxl=",
+        ),
     ]
 
 
@@ -97,9 +120,20 @@ def sample_cards() -> dict[str, Callable[[], Card]]:
             tz_name=SAMPLE_TZ,
             client=SampleClient("Alex Morgan", "alex.morgan@example.com", "+1 206-555-0100"),
             can_text=True,
+            can_remind=True,
+            meeting_id="MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ",
+            phone="+12065550100",
             now=SAMPLE_NOW,
         ),
         "confirm_text": lambda: confirm_text_card(phone_display="+1 206-555-0100"),
+        "confirm_reminder": lambda: confirm_reminder_card(
+            phone_display="+1 206-555-0100",
+            carry={
+                actions.DATA_MEETING_ID: "MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ",
+                actions.DATA_PHONE: "+12065550100",
+                actions.DATA_START: "2025-03-03T13:15:00+00:00",
+            },
+        ),
         "error": lambda: error_card(strings.ERR_THROTTLED, retry_action=actions.GET_LINK),
         "task_form": lambda: task_form_card(in_meeting=True, name="Alex Morgan"),
         "signin_help": signin_help_card,

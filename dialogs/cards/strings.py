@@ -34,8 +34,10 @@ HELP_MEETING_FORMS: tuple[str, ...] = (
     "(https://teams.microsoft.com/meet/...?p=...).",
     "Its meeting ID, with or without the passcode, as shown in the invitation.",
     "Its Microsoft Graph meeting ID, if you have one.",
-    "**new** to start a new meeting now.",
-    "Nothing at all: I'll list your online meetings for the next 48 hours to pick from.",
+    "A Microsoft Bookings appointment's ID, or a Bookings link that contains it.",
+    "**new** to set up a new meeting on your calendar now.",
+    "Nothing at all: I'll list the online meetings you organise and your Bookings appointments for the next "
+    "48 hours to pick from.",
 )
 HELP_CHAT_ID_TIP = (
     "The ID of a meeting's chat (it starts with 19:meeting_) won't work, "
@@ -54,6 +56,7 @@ BUTTON_CONTINUE = "Continue"
 BUTTON_SKIP = "Skip"
 BUTTON_OPEN_LINK = "Open link"
 BUTTON_TEXT_LINK = "Text the link"
+BUTTON_TEXT_REMINDER = "Text a reminder 15 minutes before"
 BUTTON_ANOTHER_LINK = "Get another link"
 BUTTON_SEND = "Send"
 BUTTON_TRY_AGAIN = "Try again"
@@ -63,8 +66,14 @@ BUTTON_SIGN_IN = "Sign in"
 # --- Choosing the meeting --------------------------------------------------------------------------------------
 
 ASK_MEETING = "Which meeting? Paste its join link or meeting ID, or pick one below."
-ASK_MEETING_NO_UPCOMING = "You have no online meetings in the next 48 hours, so paste a join link or meeting ID below."
-UPCOMING_HEADING = "Your next online meetings"
+ASK_MEETING_NO_UPCOMING = (
+    "You organise no online meetings and have no Bookings appointments in the next 48 hours, "
+    "so paste a join link or meeting ID below."
+)
+UPCOMING_HEADING = "Your next online meetings and appointments"
+SOURCE_CALENDAR = "Your calendar"
+SOURCE_BOOKINGS = "Bookings"
+BOOKINGS_INCOMPLETE = "I couldn't read Bookings in time, so some appointments may be missing; ask again to retry."
 PASTE_LABEL = "Or paste a join link or meeting ID"
 PASTE_PLACEHOLDER = "https://teams.microsoft.com/... or 123 456 789 012"
 NO_SUBJECT = "(No subject)"
@@ -76,6 +85,18 @@ REF_CHAT_ID = "That's the ID of the meeting's chat, which I can't use, so please
 REF_NOT_TEAMS_LINK = "That isn't a Teams meeting link, so please paste the join link from the meeting invitation."
 REF_UNRECOGNISED = "I couldn't match that to a meeting, so please paste its join link or its meeting ID and passcode."
 REF_EMPTY = "Please paste the meeting's join link or meeting ID, or pick a meeting."
+REF_BOOKING_WITHOUT_ID = (
+    "That Bookings link doesn't name one appointment, so please pick the appointment from the list "
+    "or paste its Teams join link."
+)
+REF_BOOKING_NOT_FOUND = (
+    "I couldn't find that Bookings appointment among the Bookings calendars you work on, "
+    "so please pick it from the list or paste its Teams join link."
+)
+ERR_BOOKING_NO_LINK = (
+    "Bookings hasn't given this appointment a client link, and only the Bookings calendar can get one, "
+    "so please share the link from the Bookings app."
+)
 REF_NOT_IN_MEETING = 'I can only use "this meeting" inside a meeting, so please paste the meeting\'s join link.'
 
 # --- Client details --------------------------------------------------------------------------------------------
@@ -112,7 +133,11 @@ FACT_MEETING = "Meeting"
 FACT_WHEN = "When"
 NEW_MEETING_SUBJECT = "Virtual appointment"
 NEW_MEETING_TITLE = "New meeting"
-NEW_MEETING_HINT = "I'll set up a Teams meeting with you as the organiser, then get the client's link for it."
+NEW_MEETING_HINT = "I'll put a Teams meeting on your calendar with you as the organiser, then get the client's link."
+NOT_ON_CALENDAR = (
+    "I couldn't add this meeting to your calendar (the app lacks calendar permission), so it won't appear there; "
+    "keep this link, or ask your admin to approve Calendars.ReadWrite."
+)
 LABEL_SUBJECT = "Subject"
 LABEL_DATE = "Date"
 LABEL_TIME = "Start time"
@@ -133,6 +158,15 @@ TEXT_CONFIRM_NOTE = "Your client gets a text message with the join link."
 TEXT_CANCELLED = "OK, I won't send the text."
 TEXT_US_ONLY = "I can only text US mobile numbers, so please send the link another way."
 TEXT_NEEDS_PREMIUM = "Texting needs Teams Premium, so please send the link another way."
+BOOKINGS_TEXTS_NOTE = (
+    "I can't text this link because Bookings runs this meeting; Bookings texts the customer itself when the "
+    "business has SMS notifications on."
+)
+REMINDER_CONFIRM_NOTE = "Teams texts your client the join link 15 minutes before the meeting starts."
+REMINDER_CANCELLED = "OK, I won't set up the reminder text."
+REMINDER_TOO_LATE = "The meeting starts in less than 15 minutes, so it's too late for a reminder; use Text the link."
+REMINDER_NEEDS_PREMIUM = "Reminder texts need Teams Premium, so please remind your client another way."
+ERR_REMINDER_FAILED = "I couldn't set up the reminder text, so please remind your client another way."
 
 # --- Sign-in, sign-out, cancel ---------------------------------------------------------------------------------
 
@@ -196,6 +230,21 @@ def text_link_question(phone_display: str) -> str:
 def text_sent(phone_display: str) -> str:
     """Chat sentence after Graph accepted the text."""
     return f"Done: I've texted the link to {phone_display}."
+
+
+def reminder_question(phone_display: str) -> str:
+    """Question on the confirmation card before a reminder text is scheduled."""
+    return f"Text {phone_display} a reminder 15 minutes before the meeting?"
+
+
+def reminder_set(phone_display: str) -> str:
+    """Chat sentence after Graph accepted the reminder."""
+    return f"Done: {phone_display} gets a reminder text 15 minutes before the meeting."
+
+
+def bookings_line(business: str | None, customer: str | None) -> str:
+    """``Bookings · Contoso Advice Centre · Jordan Miller``: where a choice comes from, and for whom."""
+    return " · ".join(part for part in (SOURCE_BOOKINGS, business, customer) if part)
 
 
 def attendee_line(names: Sequence[str], *, shown: int = 3) -> str:
