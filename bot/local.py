@@ -33,3 +33,6 @@ class LocalGraph:
                 end = start + timedelta(minutes=minutes)
                 self.simulator.add_event(user_id, subject, start, end, attendees=attendees)
         return self.simulator.issue_token(user_id)
+
+    def revoke_token(self, token: str) -> None:
+        self.simulator.revoke_token(token)
