@@ -153,7 +153,7 @@ class Settings:
             raise ConfigError("ValidateAuthority must be true or false")
         graph_endpoint = (get("GraphEndpoint") or DEFAULT_GRAPH_ENDPOINT).rstrip("/")
         if not is_allowed_graph_endpoint(graph_endpoint):
-            raise ConfigError("GraphEndpoint must be an https URL (http only for a loopback host: 127.x, ::1, localhost)")
+            raise ConfigError("GraphEndpoint must be an https URL (http only for loopback: 127.x, ::1, localhost)")
 
         storage = (get("BotStorage", "memory") or "memory").lower()
         if storage not in STORAGES:
