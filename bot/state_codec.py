@@ -60,7 +60,7 @@ class PromptOptionsDoc(_Doc):
     prompt: dict[str, Any] | None = None  # an Activity on the wire (camelCase)
     retry_prompt: dict[str, Any] | None = None
     choices: list[ChoiceDoc] | None = None
-    style: int | None = None
+    style: str | None = None  # a ListStyle member's name
     validations: Any = None
     number_of_attempts: int = 0
 
@@ -171,7 +171,7 @@ def _options_doc(options: PromptOptions, path: str) -> PromptOptionsDoc:
         prompt=_activity_json(options.prompt, f"{path}.prompt"),
         retry_prompt=_activity_json(options.retry_prompt, f"{path}.retry_prompt"),
         choices=choices,
-        style=None if style is None else int(style.value),
+        style=None if style is None else style.name,
         validations=_plain(options.validations, f"{path}.validations"),
         number_of_attempts=options.number_of_attempts,
     )
@@ -287,7 +287,7 @@ def _options(doc: PromptOptionsDoc) -> PromptOptions:
         prompt=_activity(doc.prompt),
         retry_prompt=_activity(doc.retry_prompt),
         choices=None if doc.choices is None else [_choice(c) for c in doc.choices],
-        style=None if doc.style is None else ListStyle(doc.style),
+        style=None if doc.style is None else ListStyle[doc.style],
         validations=doc.validations,
         number_of_attempts=doc.number_of_attempts,
     )
