@@ -194,7 +194,7 @@ def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
     copy = json.loads(json.dumps(document))
     node = copy
     for step in path[:-1]:
-        node = node[step]
+        node = node.setdefault(step, {}) if isinstance(node, dict) else node[step]
     node[path[-1]] = value
     return copy
 
