@@ -71,7 +71,7 @@ def create_app(settings: Settings) -> web.Application:
         local_graph = LocalGraph()
         app[LOCAL_GRAPH] = local_graph
         app.cleanup_ctx.append(_local_graph_simulator)
-        tokens = LocalTokens(local_graph.issue_token)
+        tokens = LocalTokens(local_graph.issue_token, local_graph.revoke_token)
     else:
         service_tokens = TokenServiceTokens(settings.connection_name)
         adapter.use(TeamsSsoExchangeMiddleware(service_tokens, create_dedupe(settings, storage)))
@@ -84,7 +84,7 @@ def create_app(settings: Settings) -> web.Application:
         tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting, last_link=states.last_link
     )
     bot = LinkBot(states, MainDialog(services), tokens, messaging_extension=MessagingExtension(services))
-    adapter.on_turn_error = make_on_turn_error(states.private.delete)
+    adapter.on_turn_error = make_on_turn_error(states.reset)
 
     app[SETTINGS] = settings
     app[ADAPTER] = adapter

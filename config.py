@@ -6,12 +6,14 @@ This is the only module that reads `os.environ` (DESIGN.md section 2). Everythin
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -29,6 +31,29 @@ SDK_PASSTHROUGH: dict[str, str] = {
     "ChannelService": "CHANNEL_SERVICE",
     "ValidateAuthority": "VALIDATE_AUTHORITY",
 }
+
+def is_allowed_graph_endpoint(url: str) -> bool:
+    """https, or http to this machine only (127.0.0.0/8, ::1, exactly `localhost`): users' Graph tokens travel there.
+    The host is parsed, not prefix-matched, so `http://localhost.evil.example` or `http://127.0.0.1@evil` fail."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant", "userassignedmsi": "UserAssignedMSI"}
 STORAGES = ("memory", "blob")
@@ -127,8 +152,8 @@ class Settings:
         if "VALIDATE_AUTHORITY" in overrides and overrides["VALIDATE_AUTHORITY"].lower() not in ("true", "false"):
             raise ConfigError("ValidateAuthority must be true or false")
         graph_endpoint = (get("GraphEndpoint") or DEFAULT_GRAPH_ENDPOINT).rstrip("/")
-        if not graph_endpoint.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise ConfigError("GraphEndpoint must be an https URL (http only for 127.0.0.1)")
+        if not is_allowed_graph_endpoint(graph_endpoint):
+            raise ConfigError("GraphEndpoint must be an https URL (http only for loopback: 127.x, ::1, localhost)")
 
         storage = (get("BotStorage", "memory") or "memory").lower()
         if storage not in STORAGES:

@@ -5,20 +5,16 @@ Why not botbuilder-azure's `BlobStorage`: it pins azure-storage-blob 12.7.0 (202
 them). This module uses the maintained async SDK (`azure.storage.blob.aio`, on aiohttp) with the `Storage` contract's
 optimistic concurrency: one blob per state key, the blob's own ETag as the item's `e_tag`.
 
-State holds objects that are not JSON (`DialogState`, an OAuthPrompt's `datetime` and `PromptOptions` with an
-`Activity`), so bodies are jsonpickle JSON, as botbuilder's own Cosmos and Blob stores write them and `BotState`
-hashes them: a dialog begun on one instance resumes on another with the same types. Restoring is limited to the
-modules bot state is made of, so whoever can write the container cannot make the bot import arbitrary code.
+Bodies are the versioned JSON documents of `bot.state_codec`, the same as memory storage keeps: plain data, so
+whoever can write the container can at worst reset a conversation, never make the bot import or run anything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import time
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 from azure.core import MatchConditions
@@ -33,18 +29,19 @@ from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from azure.storage.blob.aio import LinearRetry as _LinearRetry
 from botbuilder.core import Storage
-from jsonpickle.pickler import Pickler
-from jsonpickle.unpickler import Unpickler
 
 from bot.dedupe import DEFAULT_TTL_S
+from bot.state_codec import (
+    MAX_DOCUMENT_BYTES,
+    UnreadableStateError,
+    claim_expires,
+    decode_state,
+    encode_claim,
+    encode_state,
+    item_etag,
+)
 from bot.storage_errors import EtagConflictError
 
-# Modules whose classes bot state may contain; anything else in a stored body is refused, never imported.
-RESTORABLE_MODULES = frozenset({
-    "botbuilder", "botframework", "msrest", "datetime", "decimal", "uuid", "enum", "collections", "copyreg",
-    "dialogs", "graph",
-})
-_TYPE_TAGS = ("py/object", "py/type", "py/function", "py/mod")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _MAX_BLOB_NAME = 1024
@@ -71,48 +68,9 @@ def is_valid_container_name(name: str) -> bool:
     return bool(_CONTAINER_NAME.match(name))
 
 
-def encode_item(item: Any) -> bytes:
-    """The stored body: the item flattened by jsonpickle, without its `e_tag` (the blob's ETag is the truth)."""
-    flat = Pickler(unpicklable=True, keys=True).flatten(item)
-    if isinstance(flat, dict):
-        flat.pop("e_tag", None)
-    return json.dumps(flat, separators=(",", ":")).encode()
-
-
-def decode_item(body: bytes) -> Any:
-    """The item a body was made from; refuses type tags outside `RESTORABLE_MODULES`."""
-    flat = json.loads(body)
-    for value in _type_references(flat):
-        if value.split(".", 1)[0].split("/", 1)[0] not in RESTORABLE_MODULES:
-            raise ValueError(f"stored state names a type outside the allowed modules: {value[:80]!r}")
-    return Unpickler(keys=True, safe=True).restore(flat)
-
-
-def _type_references(node: Any) -> Iterator[str]:
-    """Every class/function name a jsonpickle document would import (and fails on `py/repr`, which evaluates)."""
-    if isinstance(node, dict):
-        if "py/repr" in node:
-            raise ValueError("stored state contains a py/repr entry")
-        for tag in _TYPE_TAGS:
-            if isinstance(node.get(tag), str):
-                yield node[tag]
-        for value in node.values():
-            yield from _type_references(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _type_references(value)
-
-
-def _get_etag(item: Any) -> str | None:
-    value = item.get("e_tag") if isinstance(item, Mapping) else getattr(item, "e_tag", None)
-    return None if value is None else str(value)
-
-
 def _set_etag(item: Any, etag: str) -> None:
     if isinstance(item, dict):
         item["e_tag"] = etag
-    elif item is not None:
-        item.e_tag = etag
 
 
 class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
@@ -159,10 +117,12 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
     async def _read_one(self, key: str) -> tuple[str, Any]:
         try:
             download = await self.container.download_blob(blob_name(key))
+            if (download.size or 0) > MAX_DOCUMENT_BYTES:  # not one of ours: do not read it into memory
+                raise UnreadableStateError(key, "too large")
             body = await download.readall()
         except ResourceNotFoundError:
             return key, None
-        item = decode_item(body)
+        item = decode_state(key, body)
         _set_etag(item, str(download.properties.etag))
         return key, item
 
@@ -172,11 +132,11 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         await asyncio.gather(*(self._write_one(key, item) for key, item in changes.items()))
 
     async def _write_one(self, key: str, item: Any) -> None:
-        etag = _get_etag(item)
+        etag = item_etag(item)
         if etag == "":
             raise ValueError(f"BlobStorage.write: empty e_tag for key {key!r}")
         blob = self.container.get_blob_client(blob_name(key))
-        body = encode_item(item)
+        body = encode_state(item)
         if etag in (None, "*"):
             result = await blob.upload_blob(body, overwrite=True, content_settings=_JSON)
         else:
@@ -204,12 +164,13 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
 
 
 class BlobExchangeDedupe:
-    """`ExchangeDedupe` across instances: an atomic create of an empty blob per key, expiry in its metadata.
+    """`ExchangeDedupe` across instances: an atomic create of a small blob per key, its expiry in the body.
 
     The first `claim` creates the blob (If-None-Match: *) and wins; later ones find it and lose while it is fresh.
     An expired entry is reclaimed by an overwrite conditional on the ETag just read, so two reclaimers cannot both
     win. Expired blobs are only overwritten, never swept: a lifecycle rule on the `sso-exchange/` prefix can delete
-    them (README). Times are wall-clock seconds because instances on different machines compare them.
+    them (README). Times are wall-clock seconds because instances on different machines compare them. The body is
+    a `bot.state_codec` claim record; one that is unreadable or claims more than the TTL counts as expired.
     """
 
     def __init__(self, container: ContainerClient, ttl_s: float = DEFAULT_TTL_S) -> None:
@@ -219,22 +180,23 @@ class BlobExchangeDedupe:
     async def claim(self, key: str) -> bool:
         blob = self.container.get_blob_client(DEDUPE_PREFIX + blob_name(key))
         for _ in range(3):  # the entry may vanish between our steps (deleted by a lifecycle rule): try again
-            metadata = {"expires": f"{time.time() + self.ttl_s:.3f}"}
+            record = encode_claim(time.time() + self.ttl_s)
             try:
-                await blob.upload_blob(b"", overwrite=False, metadata=metadata)
+                await blob.upload_blob(record, overwrite=False, content_settings=_JSON)
                 return True
             except ResourceExistsError:
                 pass
             try:
-                props = await blob.get_blob_properties()
+                download = await blob.download_blob()
+                body = await download.readall() if (download.size or 0) <= 256 else b""
             except ResourceNotFoundError:
                 continue
-            if _expires(props.metadata) > time.time():
+            if claim_expires(body, latest=time.time() + self.ttl_s) > time.time():
                 return False
             try:
                 await blob.upload_blob(
-                    b"", overwrite=True, metadata=metadata, etag=props.etag,
-                    match_condition=MatchConditions.IfNotModified,
+                    record, overwrite=True, etag=download.properties.etag,
+                    match_condition=MatchConditions.IfNotModified, content_settings=_JSON,
                 )
                 return True
             except ResourceModifiedError:
@@ -242,11 +204,3 @@ class BlobExchangeDedupe:
             except ResourceNotFoundError:
                 continue
         return False
-
-
-def _expires(metadata: Mapping[str, str] | None) -> float:
-    """The stored expiry; an entry without a readable one counts as expired, so it can never block forever."""
-    try:
-        return float((metadata or {}).get("expires", "0"))
-    except ValueError:
-        return 0.0

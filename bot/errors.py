@@ -12,6 +12,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.state_codec import UnreadableStateError
 from bot.storage_errors import EtagConflictError
 from dialogs.cards import strings
 
@@ -45,28 +46,36 @@ def is_transport_failure(error: BaseException) -> bool:
 
 
 def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """Build the adapter's `on_turn_error`; `clear_state` drops the conversation's (possibly broken) state."""
+    """Build the adapter's `on_turn_error`; `clear_state` drops this user's state in the conversation (possibly
+    broken, possibly never loaded)."""
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         activity = context.activity
-        log.error(
-            "turn failed: conversation=%s activity=%s type=%s name=%s error=%s",
-            getattr(activity.conversation, "id", None),
-            activity.id,
-            activity.type,
-            activity.name,
-            type(error).__name__,
-            exc_info=error,
-        )
+        conversation = getattr(activity.conversation, "id", None)
+        message = strings.ERR_GENERIC
+        if isinstance(error, UnreadableStateError):
+            # Not a bug of ours: stored bytes we did not write. Once, without the content; the user starts again.
+            log.warning("stored state unreadable (%s); reset it: conversation=%s", error.reason, conversation)
+            message = strings.STATE_RESET
+        else:
+            log.error(
+                "turn failed: conversation=%s activity=%s type=%s name=%s error=%s",
+                conversation,
+                activity.id,
+                activity.type,
+                activity.name,
+                type(error).__name__,
+                exc_info=error,
+            )
         try:
             if activity.type == ActivityTypes.invoke:
-                status, body = invoke_error_body(activity.name)
+                status, body = invoke_error_body(activity.name, message)
                 await context.send_activity(
                     Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
                 )
             inline_answer = (activity.name or "").startswith(("composeExtension/", "task/"))
             if activity.type == ActivityTypes.message or (activity.type == ActivityTypes.invoke and not inline_answer):
-                await context.send_activity(strings.ERR_GENERIC)
+                await context.send_activity(message)
         except Exception as send_error:  # the connector itself may be what failed
             log.warning("could not tell the user about the failure: %s", type(send_error).__name__)
         if is_transport_failure(error):

@@ -49,3 +49,6 @@ class LocalGraph:
                 )
             self._business = self.simulator.seed_bookings(user_id, now, business=self._business)
         return self.simulator.issue_token(user_id)
+
+    def revoke_token(self, token: str) -> None:
+        self.simulator.revoke_token(token)

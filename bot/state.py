@@ -6,31 +6,65 @@ their own flow, and nobody can answer someone else's question or see their link.
 
 from __future__ import annotations
 
-import copy
+import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import MemoryStorage, PrivateConversationState, Storage
+from botbuilder.core import PrivateConversationState, Storage, TurnContext
 
 from bot.dedupe import ExchangeDedupe, MemoryExchangeDedupe
+from bot.state_codec import decode_state, encode_state, item_etag
+from bot.storage_errors import EtagConflictError
 from config import ConfigError, Settings
 
 
-class CopyingMemoryStorage(MemoryStorage):
-    """MemoryStorage whose reads are copies, as Blob storage's (and the C# SDK's) are. botbuilder-python's hands out
-    the stored dicts themselves, so a turn that fails half-way (the connector down) has already changed the "saved"
-    dialog state, and the user's next message no longer repeats the step they were at."""
+class JsonMemoryStorage(Storage):
+    """One process's store, keeping the same JSON documents as blob storage (bot/state_codec.py), so a test on
+    memory proves the blob path's shapes and a type the codec cannot store fails here first. Every read builds fresh
+    objects, as Blob storage's (and the C# SDK's) do: botbuilder-python's MemoryStorage hands out the stored dicts
+    themselves, so a turn that fails half-way (the connector down) would already have changed the "saved" dialog
+    state. ETags follow BlobStorage's rules: None or "*" overwrites, "" is an error, any other must match a stored
+    item's, and the caller's item carries the new one after a write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.memory: dict[str, tuple[bytes, str]] = {}  # key -> (document, ETag)
+        self._etags = itertools.count(1)
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
-        return copy.deepcopy(await super().read(keys))
+        items: dict[str, Any] = {}
+        for key in dict.fromkeys(keys or ()):
+            if key in self.memory:
+                body, etag = self.memory[key]
+                items[key] = {**decode_state(key, body), "e_tag": etag}
+        return items
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        if changes is None:
+            raise ValueError("JsonMemoryStorage.write: changes are required")
+        bodies = {key: encode_state(item) for key, item in changes.items()}  # refuse before writing anything
+        for key, item in changes.items():
+            etag = item_etag(item)
+            if etag == "":
+                raise ValueError(f"JsonMemoryStorage.write: empty e_tag for key {key!r}")
+            stored = self.memory.get(key)
+            if etag not in (None, "*") and stored is not None and stored[1] != etag:
+                raise EtagConflictError(f"Etag conflict for key {key!r}: the stored item has changed")
+            new_etag = str(next(self._etags))
+            self.memory[key] = (bodies[key], new_etag)
+            item["e_tag"] = new_etag
+
+    async def delete(self, keys: list[str]) -> None:
+        for key in keys or ():
+            self.memory.pop(key, None)
 
 
 def create_storage(settings: Settings) -> Storage:
     """The storage for conversation, user and dialog state. A blob store must be opened and closed with the app:
     add `storage_context(storage)` to `app.cleanup_ctx`."""
     if settings.bot_storage == "memory":
-        return CopyingMemoryStorage()
+        return JsonMemoryStorage()
     # The Azure SDK (~6 MiB resident) is loaded only by the instances that use it.
     from bot.blob_storage import BlobStorage, is_valid_container_name
 
@@ -81,3 +115,11 @@ class BotStates:
 
     async def save(self, context: object) -> None:
         await self.private.save_changes(context)
+
+    async def reset(self, context: TurnContext) -> None:
+        """Forget this user's state in this conversation, in the turn and in storage. Unlike the SDK's
+        `BotState.delete` (which raises KeyError when the state never loaded, e.g. because it was unreadable), this
+        works at any point of a turn."""
+        key = self.private.get_storage_key(context)
+        await self.private.clear_state(context)
+        await self.storage.delete([key])

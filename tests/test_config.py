@@ -54,6 +54,11 @@ def test_allowed_tenants_parsed():
         ({"PORT": "http"}, "PORT"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"GraphEndpoint": "http://graph.example"}, "GraphEndpoint"),
+        ({"GraphEndpoint": "http://localhost.evil.example"}, "GraphEndpoint"),
+        ({"GraphEndpoint": "http://127.0.0.1.evil.example/v1.0"}, "GraphEndpoint"),
+        ({"GraphEndpoint": "http://127.0.0.1@evil.example"}, "GraphEndpoint"),
+        ({"GraphEndpoint": "http://[::ffff:10.0.0.1]"}, "GraphEndpoint"),
+        ({"GraphEndpoint": "ftp://graph.example"}, "GraphEndpoint"),
         ({"ValidateAuthority": "maybe"}, "ValidateAuthority"),
     ],
 )
@@ -62,6 +67,15 @@ def test_bad_configuration_fails_with_one_line_naming_the_setting(env, names):
         Settings.from_mapping(env)
     message = str(err.value)
     assert names in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["https://graph.microsoft.com", "http://127.0.0.1:8081", "http://127.9.0.1", "http://[::1]:8081",
+     "http://localhost:8081/v1.0"],
+)
+def test_graph_endpoint_is_https_or_loopback(endpoint):
+    assert Settings.from_mapping({"GraphEndpoint": endpoint}).graph_endpoint == endpoint
 
 
 def test_dotenv_file_is_read_and_environment_wins(tmp_path):

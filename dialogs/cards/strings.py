@@ -207,6 +207,8 @@ SIGN_IN_PRIVATE_FAILED = (
     "I couldn't open a private chat with you, so please open a chat with me and type get link there."
 )
 ERR_GENERIC = "Sorry, something went wrong on our side. Please try again."
+# Stored state for this user and conversation could not be read (bot/errors.py): it was reset.
+STATE_RESET = "I lost track of your earlier request; say get link to start again."
 
 
 # --- Tiny formatters -------------------------------------------------------------------------------------------

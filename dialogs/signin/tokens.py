@@ -8,6 +8,7 @@ The token lives in the turn's memory only (`turn_state`), never in conversation,
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -109,13 +110,21 @@ class TokenServiceTokens:
 
 
 class LocalTokens:
-    """Local mode: every user is signed in at once with a Graph-simulator token (no Azure, no SSO)."""
+    """Local mode: every user is signed in at once with a Graph-simulator token (no Azure, no SSO). One token per
+    user, reused across turns, for at most `max_users` users (least recently seen dropped and revoked), so neither
+    this table nor the simulator's grows with the number of turns or users."""
 
     interactive = False
     connection_name = "local"
 
-    def __init__(self, issue_token: Callable[[str], str]) -> None:
+    def __init__(
+        self, issue_token: Callable[[str], str], revoke_token: Callable[[str], None] | None = None,
+        *, max_users: int = 1000,
+    ) -> None:
         self._issue = issue_token
+        self._revoke = revoke_token
+        self._max_users = max_users
+        self._issued: OrderedDict[str, str] = OrderedDict()
 
     @staticmethod
     def _user(context: TurnContext) -> str:
@@ -125,7 +134,16 @@ class LocalTokens:
     async def get_token(self, context: TurnContext, magic_code: str | None = None) -> str | None:
         if turn_token(context):
             return turn_token(context)
-        return _remember(context, self._issue(self._user(context)))
+        user = self._user(context)
+        token = self._issued.pop(user, None) or self._issue(user)
+        self._issued[user] = token  # most recently seen last
+        while len(self._issued) > self._max_users:
+            self._drop(self._issued.popitem(last=False)[1])
+        return _remember(context, token)
+
+    def _drop(self, token: str) -> None:
+        if self._revoke is not None:
+            self._revoke(token)
 
     async def exchange(self, context: TurnContext, sso_token: str) -> str | None:
         return await self.get_token(context)
@@ -134,5 +152,8 @@ class LocalTokens:
         raise RuntimeError("local mode has no sign-in link: every user is signed in already")
 
     async def sign_out(self, context: TurnContext) -> None:
-        """Nothing to revoke: the next `get link` signs the user in again with a fresh simulator token."""
+        """The next `get link` signs the user in again with a fresh simulator token."""
         context.turn_state.pop(_TURN_TOKEN, None)
+        token = self._issued.pop(self._user(context), None)
+        if token is not None:
+            self._drop(token)
