@@ -1,0 +1,46 @@
+"""Linear-time checks that compare a function with a baseline measured in the same test, never with a clock budget.
+
+A quadratic pattern is caught at the smallest size that shows it: the sizes grow by 8x, and each is checked before
+the next is tried, so a regression fails in seconds instead of hanging on a megabyte.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+REPEATS = 3
+
+
+def best_time(func: Callable[[], object], repeats: int = REPEATS) -> float:
+    """The fastest of `repeats` runs (the least disturbed by the other processes on a shared machine)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_growth_is_linear(func: Callable[[str], object], make: Callable[[int], str], *, n: int = 4_000,
+                            steps: int = 2, factor: float = 3.0) -> None:
+    """Time `func(make(size))` at n, 8n, 64n...: each 8x step may cost at most `factor` x 8 times the step before
+    (linear: ~8x, quadratic: ~64x). A floor of 0.2 ms keeps timer noise on tiny inputs from deciding."""
+    previous = max(best_time(lambda: func(make(n))), 2e-4)
+    size = n
+    for _ in range(steps):
+        size *= 8
+        text = make(size)
+        took = best_time(lambda: func(text))
+        assert took <= previous * 8 * factor, f"{size} chars took {took:.4f} s, {size // 8} took {previous:.4f} s"
+        previous = max(took, 2e-4)
+
+
+def assert_costs_like_a_scan(func: Callable[[str], object], make: Callable[[int], str], *, size: int,
+                             ratio: float) -> None:
+    """`func` on `make(s)` for s = size/64, size/8, size costs at most `ratio` times `str.replace` on the same text."""
+    for step in (size // 64, size // 8, size):
+        text = make(step)
+        baseline = max(best_time(lambda: text.replace("\x00\x01", ""), 5), 1e-5)
+        took = best_time(lambda: func(text), 2)
+        assert took <= baseline * ratio, f"{step} chars: {took:.4f} s, {took / baseline:.0f}x str.replace"
