@@ -14,6 +14,9 @@ Teams *context* meeting id (`MCMx...` = `0#19:...#0`), which Graph answers with 
 Hosts: only `teams.microsoft.com`. `teams.live.com` is Teams for personal accounts, which the join-link API does
 not support; `*.teams.microsoft.us` / `teams.microsoftonline.cn` are national clouds, which it does not serve
 either. Both get their own reason rather than "not a Teams link".
+
+Linear in the text (issue 16): a pattern that searches may only start where its run of characters starts and takes
+that run possessively, so no start rescans the run of the one before; trailing punctuation is counted once.
 """
 
 from __future__ import annotations
@@ -85,13 +88,16 @@ class Rejected:
         return REASON_TEXT[self.reason]
 
 
-_URL = re.compile(r"[a-z][a-z0-9+.\-]*://[^\s<>]+", re.IGNORECASE)
+_URL = re.compile(r"(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*+://[^\s<>]++", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _CHAT_ID = re.compile(r"19(?::|%3a)[^\s@]*?(?:@|%40)thread\.[a-z0-9]+", re.IGNORECASE)
-_LABELLED_ID = re.compile(r"meeting\s*id\s*:?\s*(\d[\d \u00a0]*\d)", re.IGNORECASE)
-_BARE_ID = re.compile(r"^\s*(\d[\d \u00a0]*\d)\s*(?:(?:passcode|password|pwd|code)\s*:?\s*(\S+))?\s*$", re.IGNORECASE)
-_PASSCODE = re.compile(r"(?:passcode|password)\s*:?\s*([A-Za-z0-9]{4,20})\b", re.IGNORECASE)
+_DIGIT_GROUPS = r"(\d(?:[ \u00a0]*+\d)*+)"  # digits, spaces between them but not after them
+_LABELLED_ID = re.compile(r"meeting\s*+id\s*+:?\s*+" + _DIGIT_GROUPS, re.IGNORECASE)
+_BARE_ID = re.compile(
+    r"^\s*+" + _DIGIT_GROUPS + r"\s*+(?:(?:passcode|password|pwd|code)\s*+:?\s*+(\S++))?\s*+$", re.IGNORECASE
+)
+_PASSCODE = re.compile(r"(?:passcode|password)\s*+:?\s*+([A-Za-z0-9]{4,20})\b", re.IGNORECASE)
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_\-]{16,2048}={0,2}$")
 _GRAPH_ID_TEXT = re.compile(r"^\d\*")
 _CONTEXT_ID_TEXT = re.compile(r"^\d#19:")
@@ -105,14 +111,18 @@ def _strip_wrapping(text: str) -> str:
 
 def canonical_url(candidate: str) -> str:
     """Drop sentence punctuation and unbalanced closing brackets that follow a pasted URL."""
-    url = candidate
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])):
-            url = url[:-1]
+    counts = {char: candidate.count(char) for char in (*_CLOSERS, *_CLOSERS.values())}
+    end = len(candidate)
+    while end:
+        last = candidate[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in _CLOSERS and counts[last] > counts[_CLOSERS[last]]:
+            counts[last] -= 1
+            end -= 1
         else:
             break
-    return url
+    return candidate[:end]
 
 
 def _decode_base64(token: str) -> str | None:
