@@ -3,7 +3,8 @@
 `process` replaces CloudAdapter.process: it parses the request strictly (415/400 for what is not an activity),
 turns every failed inbound authentication into 401 (defect 7.8: the SDK answers 500 for a missing, expired or
 wrongly signed token), serialises an invoke body once (defect 7.1), and in local mode ignores inbound
-authentication but only talks to a loopback service URL. `send_activities` paces replies per conversation and
+authentication but only talks to a loopback service URL. Size (issue 16): a body over `MAX_BODY_BYTES` is refused
+with 413 before it is read or parsed, and a message's text is cut to `TEXT_MAX_CHARS` before any dialog sees it. `send_activities` paces replies per conversation and
 retries them (defect 7.6).
 """
 
@@ -24,10 +25,12 @@ from botframework.connector.auth import BotFrameworkAuthentication
 from bot.auth_cache import AuthenticationCache
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
+from dialogs.commands import cap_text
 
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_BODY_BYTES = 256 * 1024  # the Bot Connector's own activity limit; Teams messages are far smaller
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -54,6 +57,8 @@ class LinkBotAdapter(CloudAdapter):
             return web.Response(status=405)
         if request.content_type != "application/json":
             return web.Response(status=415, text="Expected application/json")
+        if (request.content_length or 0) > MAX_BODY_BYTES:  # declared too big: not even read
+            return web.Response(status=413)
         try:
             body = await request.json()
             activity = Activity().deserialize(body) if isinstance(body, dict) else None
@@ -63,6 +68,8 @@ class LinkBotAdapter(CloudAdapter):
             activity = None
         if activity is None or not is_well_formed(activity):
             return web.Response(status=400, text="Expected a Bot Framework activity")
+        if isinstance(activity.text, str):
+            activity.text = cap_text(activity.text)
 
         if self.local_mode:
             # Local mode is unauthenticated by design; it must never be steered to talk beyond this machine.
