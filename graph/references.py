@@ -91,6 +91,7 @@ class Rejected:
 _URL = re.compile(r"(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*+://[^\s<>]++", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
+_STRIPPABLE = _TRAILING + "".join(_CLOSERS)
 _CHAT_ID = re.compile(r"19(?::|%3a)[^\s@]*?(?:@|%40)thread\.[a-z0-9]+", re.IGNORECASE)
 _DIGIT_GROUPS = r"(\d(?:[ \u00a0]*+\d)*+)"  # digits, spaces between them but not after them
 _LABELLED_ID = re.compile(r"meeting\s*+id\s*+:?\s*+" + _DIGIT_GROUPS, re.IGNORECASE)
@@ -98,6 +99,7 @@ _BARE_ID = re.compile(
     r"^\s*+" + _DIGIT_GROUPS + r"\s*+(?:(?:passcode|password|pwd|code)\s*+:?\s*+(\S++))?\s*+$", re.IGNORECASE
 )
 _PASSCODE = re.compile(r"(?:passcode|password)\s*+:?\s*+([A-Za-z0-9]{4,20})\b", re.IGNORECASE)
+_MIN_ID_CHARS = 16
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_\-]{16,2048}={0,2}$")
 _GRAPH_ID_TEXT = re.compile(r"^\d\*")
 _CONTEXT_ID_TEXT = re.compile(r"^\d#19:")
@@ -110,19 +112,23 @@ def _strip_wrapping(text: str) -> str:
 
 
 def canonical_url(candidate: str) -> str:
-    """Drop sentence punctuation and unbalanced closing brackets that follow a pasted URL."""
-    counts = {char: candidate.count(char) for char in (*_CLOSERS, *_CLOSERS.values())}
-    end = len(candidate)
-    while end:
-        last = candidate[end - 1]
-        if last in _TRAILING:
-            end -= 1
-        elif last in _CLOSERS and counts[last] > counts[_CLOSERS[last]]:
-            counts[last] -= 1
-            end -= 1
-        else:
-            break
-    return candidate[:end]
+    """Drop sentence punctuation and unbalanced closing brackets that follow a pasted URL.
+
+    Walking back from the end, a closing bracket stays once it is balanced. The tail of punctuation and closers holds
+    no opening bracket, so the k-th `)` of the tail is balanced exactly when k <= (`(` minus `)` before the tail):
+    the URL ends after the last such closer, found with string methods instead of a walk per character.
+    """
+    head = candidate.rstrip(_STRIPPABLE)
+    tail = candidate[len(head) :]
+    keep = 0
+    for closer, opener in _CLOSERS.items():
+        balanced = head.count(opener) - head.count(closer)  # how many of the tail's closers are balanced
+        if balanced <= 0 or closer not in tail:
+            continue
+        parts = tail.split(closer, balanced)
+        end = tail.rfind(closer) + 1 if len(parts) <= balanced else len(closer.join(parts[:balanced])) + 1
+        keep = max(keep, end)
+    return head + tail[:keep]
 
 
 def _decode_base64(token: str) -> str | None:
@@ -210,6 +216,8 @@ def _from_tokens(text: str) -> MeetingReference | Rejected | None:
     """An id among the words: an accepted Graph id wins over a rejected look-alike."""
     rejection: Rejected | None = None
     for word in text.split():
+        if len(word) < _MIN_ID_CHARS and "19" not in word:
+            continue  # shorter than any base64 id, and no chat thread id: a cheap skip for a text of many words
         result = _from_token(_strip_wrapping(canonical_url(word)))
         if isinstance(result, MeetingReference):
             return result

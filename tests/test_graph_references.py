@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+from graph.references import (
+    MeetingReference,
+    ReferenceKind,
+    Rejected,
+    RejectReason,
+    canonical_url,
+    parse_meeting_reference,
+)
 from tests.linear import assert_growth_is_linear
 
 FAST = settings(max_examples=60, deadline=None)
@@ -260,3 +267,22 @@ def test_trailing_brackets_are_balanced_after_the_fix() -> None:
     assert accepted(f"see {SHORT_URL}.)]").value == SHORT_URL
     assert accepted("123 456 789 012   passcode:  Ab12").passcode == "Ab12"
     assert accepted("Meeting ID:   123 456 789 012  Passcode:   Zx9yQ").passcode == "Zx9yQ"
+
+
+def _canonical_url_by_walking(candidate: str) -> str:
+    """The original per-character walk (quadratic: it recounted the brackets at each step), kept as the oracle."""
+    url = candidate
+    closers = {")": "(", "]": "[", "}": "{"}
+    while url:
+        last = url[-1]
+        if last in ".,;:!?'\"" or (last in closers and url.count(last) > url.count(closers[last])):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab([{)]}.,!'\" ", max_size=40))
+def test_prop_canonical_url_matches_the_walk(text: str) -> None:
+    assert canonical_url(text) == _canonical_url_by_walking(text)
