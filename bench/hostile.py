@@ -88,6 +88,10 @@ def _latencies_while(poster: Poster, user: str, busy: threading.Event) -> list[f
     return samples
 
 
+def _collect(into: list[list[float]], poster: Poster, user: str, busy: threading.Event) -> None:
+    into.append(_latencies_while(poster, user, busy))
+
+
 def _idle_latencies(poster: Poster, user: str, count: int = 60) -> list[float]:
     samples = []
     for _ in range(count):
@@ -122,7 +126,7 @@ def _measure(cloud: Cloud, bot: BotProcess, rounds: int) -> dict[str, Any]:
         anchor_ms = _cpu_ms_per_turn(bot, main, attacker, "help", rounds * 2)
         idle = _idle_latencies(side, bystander)
         bot.loop_samples_ms()  # start the stall meter afresh
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, piece in SHAPES.items():
             text = "get link " + piece * (SIZE // len(piece.encode()))  # 100 KB of UTF-8
             main.say(attacker, text)  # warm this shape's path
@@ -130,7 +134,7 @@ def _measure(cloud: Cloud, bot: BotProcess, rounds: int) -> dict[str, Any]:
             busy = threading.Event()
             busy.set()
             result: list[list[float]] = []
-            watcher = threading.Thread(target=lambda: result.append(_latencies_while(side, bystander, busy)))
+            watcher = threading.Thread(target=_collect, args=(result, side, bystander, busy))
             bot.loop_samples_ms()
             watcher.start()
             try:

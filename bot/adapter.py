@@ -3,9 +3,10 @@
 `process` replaces CloudAdapter.process: it parses the request strictly (415/400 for what is not an activity),
 turns every failed inbound authentication into 401 (defect 7.8: the SDK answers 500 for a missing, expired or
 wrongly signed token), serialises an invoke body once (defect 7.1), and in local mode ignores inbound
-authentication but only talks to a loopback service URL. Size (issue 16): a body over `MAX_BODY_BYTES` is refused
-with 413 before it is read or parsed, and a message's text is cut to `TEXT_MAX_CHARS` before any dialog sees it. `send_activities` paces replies per conversation and
-retries them (defect 7.6).
+authentication but only talks to a loopback service URL. `send_activities` paces replies per conversation and
+retries them (defect 7.6). Size (issue 16): a body declared over `MAX_BODY_BYTES` is refused with 413 before it is
+read (one sent without a length, once it passes the limit), and a message's text is cut to `TEXT_MAX_CHARS` before
+any dialog sees it.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 REPEATS = 3
 
@@ -31,8 +32,8 @@ def assert_growth_is_linear(func: Callable[[str], object], make: Callable[[int],
     for _ in range(steps):
         small, large = make(size), make(size * 8)
         for attempt in (REPEATS, 2 * REPEATS):
-            before = max(best_time(lambda: func(small), attempt), 2e-4)
-            took = best_time(lambda: func(large), attempt)
+            before = max(best_time(partial(func, small), attempt), 2e-4)
+            took = best_time(partial(func, large), attempt)
             if took <= before * 8 * factor:
                 break
         assert took <= before * 8 * factor, f"{size * 8} chars took {took:.4f} s, {size} took {before:.4f} s"
@@ -44,8 +45,8 @@ def assert_costs_like_a_scan(func: Callable[[str], object], make: Callable[[int]
     """`func` on `make(s)` for s = size/64, size/8, size costs at most `ratio` times `str.replace` on the same text."""
     for step in (size // 64, size // 8, size):
         text = make(step)
-        baseline = max(best_time(lambda: text.replace("\x00\x01", ""), 5), 1e-5)
-        took = best_time(lambda: func(text), 2)
+        baseline = max(best_time(partial(text.replace, "\x00\x01", ""), 5), 1e-5)
+        took = best_time(partial(func, text), 2)
         if took > baseline * ratio:  # once more: the machine is shared
-            took = best_time(lambda: func(text), 3)
+            took = best_time(partial(func, text), 3)
         assert took <= baseline * ratio, f"{step} chars: {took:.4f} s, {took / baseline:.0f}x str.replace"
