@@ -49,18 +49,20 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` cut to about `limit` characters, dropping the word the cut went through (a cut email, token or
-    number would no longer look like one to `redact`), with the count of characters left out."""
+    """`text` cut to about `limit` characters, with the count of characters left out. The part of a word the cut
+    went through is dropped, back to a space or a separator such as `/` or `=` (a cut email, token or number would
+    no longer look like one to `redact`), and so are digits and number punctuation just before it."""
     if len(text) <= limit:
         return text
     end = limit
-    while end > 0 and not text[end - 1].isspace():  # the cut word, then the spaces and digits before it
+    while end > 0 and not (text[end - 1].isspace() or text[end - 1] in _SEPARATORS):
         end -= 1
     while end > 0 and (text[end - 1].isspace() or text[end - 1] in _NUMBER_CHARS):
         end -= 1
     return f"{text[:end]}...[{len(text) - end} more]"
 
 
+_SEPARATORS = frozenset("/?&=,;|\"'()[]<>")
 _NUMBER_CHARS = frozenset("0123456789+().-")
 
 

@@ -103,3 +103,9 @@ def test_user_text_in_arguments_is_cut_to_a_short_prefix_before_redaction():
 def test_shorten_drops_a_cut_number_and_word():
     assert shorten("call +1 (206) 555-0100 now", 18) == "call...[22 more]"
     assert shorten("short", 10) == "short"
+
+
+def test_a_cut_path_keeps_its_shape_up_to_the_cut_segment():
+    path = "/me/onlineMeetings/" + "MSpkYzE3Njc0Yy04MWQ5" * 8
+    assert shorten(f"graph GET {path}", ARG_MAX) == f"graph GET /me/onlineMeetings/...[{len(path) - 19} more]"
+    assert shorten("token=" + JWT, 40) == "token=...[" + str(len(JWT)) + " more]"
