@@ -24,7 +24,7 @@ from bench.procstat import machine, percentile
 from bench.suite import OURS, BotProcess, Cloud
 
 SIZE = 100_000
-ROUNDS = 12
+ROUNDS = 24
 CPU_BUDGET_MS = 50.0
 DELAY_BUDGET_MS = 50.0
 SHAPES = {

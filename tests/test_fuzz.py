@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import json
 import logging
@@ -60,6 +61,8 @@ class BotThread:
         self.callback_cpu_ms: list[float] = []  # CPU of each bot-loop callback over 10 ms (GIL waits excluded)
         self._probe: asyncio.Future[None] | None = None
         self._original_run = asyncio.events.Handle._run
+        self.gc_pauses_ms: list[float] = []  # full collections over 10 ms (process-wide: the harness's heap too)
+        self._gc_started = 0.0
 
     def _install_stall_meter(self) -> None:
         """Time the CPU of every callback the bot's loop runs: this process also runs the cloud and Hypothesis, and
@@ -78,7 +81,16 @@ class BotThread:
 
         asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
 
+    def _gc_timer(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.thread_time()
+        elif (took := (time.thread_time() - self._gc_started) * 1000) > 10:
+            self.gc_pauses_ms.append(took)
+
     def __enter__(self) -> BotThread:
+        gc.callbacks.append(self._gc_timer)
         self._install_stall_meter()
         self._thread.start()
         bot = asyncio.run_coroutine_threadsafe(self._context.__aenter__(), self._loop).result(30)
@@ -94,6 +106,7 @@ class BotThread:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         asyncio.events.Handle._run = self._original_run  # type: ignore[method-assign]
+        gc.callbacks.remove(self._gc_timer)
         if self._probe is not None:
             self._loop.call_soon_threadsafe(self._probe.cancel)
             with contextlib.suppress(BaseException):
@@ -173,7 +186,10 @@ def served(loopback_cloud: LoopbackCloud) -> Iterator[Served]:
                 slow = sorted(bot.callback_cpu_ms, reverse=True)
                 print(f"\nfuzz: longest bot callback {max(slow, default=0.0):.1f} ms CPU; over 50 ms: "
                       f"{sum(s > 50 for s in slow)}; over 10 ms: {len(slow)}; top: {[round(s) for s in slow[:5]]}; "
-                      f"longest event-loop lateness (wall clock, shared machine) {bot.longest_stall_ms:.1f} ms")
+                      f"longest event-loop lateness (wall clock, shared machine) {bot.longest_stall_ms:.1f} ms; "
+                      f"full GC pauses over 10 ms: {len(bot.gc_pauses_ms)}, longest "
+                      f"{max(bot.gc_pauses_ms, default=0.0):.0f} ms; replies kept by the fake connector: "
+                      f"{len(cloud.connector.activities)}")
     finally:
         logging.getLogger("bot.errors").removeHandler(failures)
         cloud.token_service.token_minter = opaque_token
