@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 
-from bot.adapter import LinkBotAdapter
+from bot.adapter import MAX_BODY_BYTES, LinkBotAdapter
 from bot.client_cache import CachingBotFrameworkAuthentication
 from bot.credentials import CachingCredentialsFactory
 from bot.errors import make_on_turn_error
@@ -45,7 +45,6 @@ HTTP = web.AppKey("http", ClientSession)
 CREDENTIALS = web.AppKey("credentials", CachingCredentialsFactory)
 GRAPH_URL = web.AppKey("graph_url", list)  # [base URL]: the simulator's port is only known once it listens
 LOCAL_GRAPH = web.AppKey("local_graph", LocalGraph)
-MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; anything bigger gets 413
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -1,4 +1,5 @@
 """`python -m bench [--smoke] [--out PATH]`: the stock echo bot and our bot on the loopback cloud, one run.
+(`python -m bench hostile`: the hostile-size figure, bench/hostile.py.)
 
 Prints the table and the DESIGN.md section 8 budgets (MET / NOT MET) and writes the figures as JSON.
 """
@@ -6,6 +7,7 @@ Prints the table and the DESIGN.md section 8 budgets (MET / NOT MET) and writes 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from bench.report import render, summarise, write_json
@@ -15,6 +17,11 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["hostile"]:
+        from bench import hostile
+
+        return hostile.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts at c=1 and 4: checks the bench works")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")

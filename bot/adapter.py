@@ -4,11 +4,15 @@
 turns every failed inbound authentication into 401 (defect 7.8: the SDK answers 500 for a missing, expired or
 wrongly signed token), serialises an invoke body once (defect 7.1), and in local mode ignores inbound
 authentication but only talks to a loopback service URL. `send_activities` paces replies per conversation and
-retries them (defect 7.6).
+retries them (defect 7.6). Size (issue 16): a body declared over `MAX_BODY_BYTES` is refused with 413 before it is
+read (one sent without a length, once it passes the limit), and a message's text is cut to `TEXT_MAX_CHARS` before
+any dialog sees it. JSON may carry lone UTF-16 surrogates (`"\\ud800"`), which no UTF-8 document can hold: they
+become U+FFFD here, so a stored dialog state or a log line never fails on them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -24,11 +28,39 @@ from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkA
 from bot.auth_cache import AuthenticationCache
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
+from dialogs.commands import cap_text
 
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_BODY_BYTES = 256 * 1024  # the Bot Connector's own activity limit; Teams messages are far smaller
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # only such an escape can put a surrogate into parsed JSON
+
+
+def without_lone_surrogates(body: Any) -> Any:
+    """`body` with every lone surrogate in its strings (keys too) replaced by U+FFFD; iterative, so a deeply nested
+    value costs no recursion, and linear in the body's size."""
+
+    def clean(text: str) -> str:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+    root: list[Any] = [body]
+    pending: list[tuple[Any, Any]] = [(root, 0)]
+    while pending:
+        holder, key = pending.pop()
+        value = holder[key]
+        if isinstance(value, str):
+            holder[key] = clean(value)
+        elif isinstance(value, list):
+            pending.extend((value, index) for index in range(len(value)))
+        elif isinstance(value, dict):
+            for name in list(value):
+                if isinstance(name, str) and (cleaned := clean(name)) != name:
+                    value[cleaned] = value.pop(name)
+                    name = cleaned
+                pending.append((value, name))
+    return root[0]
 
 
 def is_well_formed(activity: Activity) -> bool:
@@ -54,8 +86,13 @@ class LinkBotAdapter(CloudAdapter):
             return web.Response(status=405)
         if request.content_type != "application/json":
             return web.Response(status=415, text="Expected application/json")
+        if (request.content_length or 0) > MAX_BODY_BYTES:  # declared too big: not even read
+            return web.Response(status=413)
         try:
-            body = await request.json()
+            raw = await request.read()
+            body = json.loads(raw)
+            if _SURROGATE_ESCAPE.search(raw):
+                body = without_lone_surrogates(body)
             activity = Activity().deserialize(body) if isinstance(body, dict) else None
         except web.HTTPRequestEntityTooLarge:  # over the app's client_max_size
             return web.Response(status=413)
@@ -63,6 +100,8 @@ class LinkBotAdapter(CloudAdapter):
             activity = None
         if activity is None or not is_well_formed(activity):
             return web.Response(status=400, text="Expected a Bot Framework activity")
+        if isinstance(activity.text, str):
+            activity.text = cap_text(activity.text)
 
         if self.local_mode:
             # Local mode is unauthenticated by design; it must never be steered to talk beyond this machine.

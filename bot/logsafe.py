@@ -3,6 +3,11 @@
 The filter sits on the root handler, so it also covers botbuilder, msrest, MSAL and aiohttp records. It redacts
 bearer tokens, JWT-shaped strings, email addresses, phone numbers and the configured secrets, and escapes control
 characters so text from an activity cannot forge or split log lines.
+
+Every pattern is linear in its input (issue 16): a match may only start where its run of characters starts (a
+lookbehind), and runs are consumed possessively, so no start rescans the run of the start before it. Each string
+argument is cut to a short prefix, and the whole line to `LINE_MAX` characters, before redaction: logs need the
+shape of user text, not its content.
 """
 
 from __future__ import annotations
@@ -10,11 +15,18 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+ARG_MAX = 80  # characters kept of each string argument (user text reaches logs only as arguments)
+LINE_MAX = 8192  # characters kept of a whole line, traceback included
+
+_BEARER = re.compile(r"(?i)\bbearer\s++[A-Za-z0-9\-._~+/]++=*+")
+# A JWT-shaped run: the match starts where the run of base64url characters starts and takes its first `eyJ` at a
+# word boundary (atomically: a later `eyJ` in the same run is covered by the first one's match anyway).
+_JWT = re.compile(
+    r"(?<![A-Za-z0-9_-])(?>([A-Za-z0-9_-]*?)\beyJ)[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"
+)
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w.:/-])\+?\d(?:[ ().-]{0,2}\d){8,14}(?![\w.-])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -30,10 +42,37 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         if secret:
             text = text.replace(secret, "[secret]")
     text = _BEARER.sub("Bearer [token]", text)
-    text = _JWT.sub("[jwt]", text)
+    text = _JWT.sub(r"\1[jwt]", text)
     text = _EMAIL.sub("[email]", text)
     text = _PHONE.sub("[phone]", text)
     return _CONTROL.sub(_escape, text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters, with the count of characters left out. The part of a word the cut
+    went through is dropped, back to a space or a separator such as `/` or `=` (a cut email, token or number would
+    no longer look like one to `redact`), and so are digits and number punctuation just before it."""
+    if len(text) <= limit:
+        return text
+    end = limit
+    while end > 0 and not (text[end - 1].isspace() or text[end - 1] in _SEPARATORS):
+        end -= 1
+    while end > 0 and (text[end - 1].isspace() or text[end - 1] in _NUMBER_CHARS):
+        end -= 1
+    return f"{text[:end]}...[{len(text) - end} more]"
+
+
+_SEPARATORS = frozenset("/?&=,;|\"'()[]<>")
+_NUMBER_CHARS = frozenset("0123456789+().-")
+
+
+_Args = tuple[object, ...] | Mapping[str, object] | None
+
+
+def _short_args(args: _Args) -> _Args:
+    if not isinstance(args, tuple):
+        return args
+    return tuple(shorten(arg, ARG_MAX) if isinstance(arg, str) else arg for arg in args)
 
 
 class RedactingFilter(logging.Filter):
@@ -45,12 +84,13 @@ class RedactingFilter(logging.Filter):
         self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.args = _short_args(record.args)
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
             message = f"{message} | {record.exc_text}"  # the traceback joins the event's one line
-        record.msg = redact(message, self.secrets)
+        record.msg = redact(shorten(message, LINE_MAX), self.secrets)
         record.args = None
         record.exc_info = None
         record.exc_text = None

@@ -15,8 +15,12 @@ from email_validator import EmailNotValidError, validate_email
 from dialogs.cards import actions, strings
 from dialogs.cards.forms import NAME_MAX_LENGTH
 
-# A phone box never needs more; bounding the input also bounds the parser's work.
+# A phone box never needs more; bounding the input also bounds the parser's work (each parser is linear anyway).
 PHONE_MAX_INPUT = 64
+# An address has at most 254 characters (RFC 5321 path limit), and a name is cut to NAME_MAX_LENGTH after cleaning;
+# the form's maxLength is only a hint to the client, so a hostile submit is refused before any per-character work.
+EMAIL_MAX_INPUT = 320
+NAME_MAX_INPUT = 4 * NAME_MAX_LENGTH
 # Controls, lone surrogates, private-use and unassigned code points: nothing a real name contains.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 # Zero-width (non-)joiners are format characters that some scripts and emoji need inside names.
@@ -101,6 +105,8 @@ def clean_name(raw: str) -> str:
 
 
 def _check_name(raw: str) -> tuple[str, str | None]:
+    if len(raw) > NAME_MAX_INPUT:
+        return "", strings.name_too_long(NAME_MAX_LENGTH)
     name = clean_name(raw)
     if len(name) > NAME_MAX_LENGTH:
         return "", strings.name_too_long(NAME_MAX_LENGTH)
@@ -111,6 +117,8 @@ def _check_email(raw: str) -> tuple[str, str | None]:
     value = raw.strip()
     if not value:
         return "", None
+    if len(value) > EMAIL_MAX_INPUT:
+        return "", strings.INVALID_EMAIL
     try:
         return validate_email(value, check_deliverability=False).normalized, None
     except EmailNotValidError:

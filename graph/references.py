@@ -16,6 +16,9 @@ Teams *context* meeting id (`MCMx...` = `0#19:...#0`), which Graph answers with 
 Hosts: only `teams.microsoft.com`. `teams.live.com` is Teams for personal accounts, which the join-link API does
 not support; `*.teams.microsoft.us` / `teams.microsoftonline.cn` are national clouds, which it does not serve
 either. Both get their own reason rather than "not a Teams link".
+
+Linear in the text (issue 16): a pattern that searches may only start where its run of characters starts and takes
+that run possessively, so no start rescans the run of the one before; trailing punctuation is counted once.
 """
 
 from __future__ import annotations
@@ -93,13 +96,18 @@ class Rejected:
         return REASON_TEXT[self.reason]
 
 
-_URL = re.compile(r"[a-z][a-z0-9+.\-]*://[^\s<>]+", re.IGNORECASE)
+_URL = re.compile(r"(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*+://[^\s<>]++", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
+_STRIPPABLE = _TRAILING + "".join(_CLOSERS)
 _CHAT_ID = re.compile(r"19(?::|%3a)[^\s@]*?(?:@|%40)thread\.[a-z0-9]+", re.IGNORECASE)
-_LABELLED_ID = re.compile(r"meeting\s*id\s*:?\s*(\d[\d \u00a0]*\d)", re.IGNORECASE)
-_BARE_ID = re.compile(r"^\s*(\d[\d \u00a0]*\d)\s*(?:(?:passcode|password|pwd|code)\s*:?\s*(\S+))?\s*$", re.IGNORECASE)
-_PASSCODE = re.compile(r"(?:passcode|password)\s*:?\s*([A-Za-z0-9]{4,20})\b", re.IGNORECASE)
+_DIGIT_GROUPS = r"(\d(?:[ \u00a0]*+\d)*+)"  # digits, spaces between them but not after them
+_LABELLED_ID = re.compile(r"meeting\s*+id\s*+:?\s*+" + _DIGIT_GROUPS, re.IGNORECASE)
+_BARE_ID = re.compile(
+    r"^\s*+" + _DIGIT_GROUPS + r"\s*+(?:(?:passcode|password|pwd|code)\s*+:?\s*+(\S++))?\s*+$", re.IGNORECASE
+)
+_PASSCODE = re.compile(r"(?:passcode|password)\s*+:?\s*+([A-Za-z0-9]{4,20})\b", re.IGNORECASE)
+_MIN_ID_CHARS = 16
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_\-]{16,2048}={0,2}$")
 _GRAPH_ID_TEXT = re.compile(r"^\d\*")
 _CONTEXT_ID_TEXT = re.compile(r"^\d#19:")
@@ -108,7 +116,9 @@ _MIN_DIGITS, _MAX_DIGITS = 10, 15
 # Exchange item ids (what Bookings uses for appointments) are base64 and begin `AAMk`; URL-safe forms occur too.
 _BOOKING_ID = re.compile(r"^AAMk[A-Za-z0-9+/_\-]{4,2044}={0,2}$")
 _MAX_URL = 4096
-_THREAD_IN_URL = re.compile(r"19(?::|%3a)meeting_[^/@%\s]+(?:@|%40)thread\.v2", re.IGNORECASE)
+_THREAD_START = re.compile(r"19(?::|%3a)meeting_", re.IGNORECASE)
+_THREAD_RUN = re.compile(r"[^/@%\s]+")
+_THREAD_END = re.compile(r"(?:@|%40)thread\.v2", re.IGNORECASE)
 
 
 def _strip_wrapping(text: str) -> str:
@@ -116,15 +126,23 @@ def _strip_wrapping(text: str) -> str:
 
 
 def canonical_url(candidate: str) -> str:
-    """Drop sentence punctuation and unbalanced closing brackets that follow a pasted URL."""
-    url = candidate
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])):
-            url = url[:-1]
-        else:
-            break
-    return url
+    """Drop sentence punctuation and unbalanced closing brackets that follow a pasted URL.
+
+    Walking back from the end, a closing bracket stays once it is balanced. The tail of punctuation and closers holds
+    no opening bracket, so the k-th `)` of the tail is balanced exactly when k <= (`(` minus `)` before the tail):
+    the URL ends after the last such closer, found with string methods instead of a walk per character.
+    """
+    head = candidate.rstrip(_STRIPPABLE)
+    tail = candidate[len(head) :]
+    keep = 0
+    for closer, opener in _CLOSERS.items():
+        balanced = head.count(opener) - head.count(closer)  # how many of the tail's closers are balanced
+        if balanced <= 0 or closer not in tail:
+            continue
+        parts = tail.split(closer, balanced)
+        end = tail.rfind(closer) + 1 if len(parts) <= balanced else len(closer.join(parts[:balanced])) + 1
+        keep = max(keep, end)
+    return head + tail[:keep]
 
 
 def _decode_base64(token: str) -> str | None:
@@ -227,6 +245,8 @@ def _from_tokens(text: str) -> MeetingReference | Rejected | None:
     """An id among the words: an accepted Graph id wins over a rejected look-alike."""
     rejection: Rejected | None = None
     for word in text.split():
+        if len(word) < _MIN_ID_CHARS and "19" not in word and "AAMk" not in word:
+            continue  # shorter than a Graph id, no chat thread or Bookings id: a cheap skip for a text of many words
         result = _from_token(_strip_wrapping(canonical_url(word)))
         if isinstance(result, MeetingReference):
             return result
@@ -256,8 +276,20 @@ def parse_meeting_reference(text: str) -> MeetingReference | Rejected:
 def join_url_thread(url: str) -> str | None:
     """The meeting's chat thread (`19:meeting_...@thread.v2`, case-folded) in a long join URL: the one key that
     is the same however a URL escapes it, so the same meeting found twice (calendar, Bookings) is seen as one."""
-    found = _THREAD_IN_URL.search(url[:_MAX_URL])  # bounded: the scan stays linear in what it reads
-    return unquote(found.group(0)) if found else None
+    url = url[:_MAX_URL]
+    position = 0
+    while (start := _THREAD_START.search(url, position)) is not None:
+        run = _THREAD_RUN.match(url, start.end())
+        if run is None:
+            position = start.end()
+            continue
+        end = _THREAD_END.match(url, run.end())
+        if end is not None:
+            return unquote(url[start.start() : end.end()])
+        # Every later start inside this run ends where this one did, before the same wrong character: one regex
+        # with `[^...]+` would rescan the run from each of them (quadratic on a `19:meeting_` flood); skip it.
+        position = run.end()
+    return None
 
 
 def join_url_organizer(url: str) -> str | None:

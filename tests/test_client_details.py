@@ -1,12 +1,15 @@
 """Pure validation of the optional client details: email, phone (E.164), name, locale region, US detection."""
 
+import contextlib
+
 import phonenumbers
 import pytest
-from email_validator import validate_email
+from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.cards import strings
+from dialogs.cards import actions, strings
+from dialogs.cards.forms import NAME_MAX_LENGTH
 from dialogs.client_details import (
     ClientDetails,
     clean_name,
@@ -14,6 +17,7 @@ from dialogs.client_details import (
     region_from_locale,
     validate_client_details,
 )
+from tests.linear import assert_growth_is_linear
 
 
 def check(
@@ -178,3 +182,47 @@ def test_arbitrary_text_never_raises(name: str, email: str, phone: str, region: 
         assert phonenumbers.is_valid_number(phonenumbers.parse(details.phone, None))
     if details.email:
         assert "@" in details.email
+
+
+# --- hostile size (issue 16) -------------------------------------------------------------------------------------
+
+HOSTILE = {
+    "one word": lambda n: "a" * n,
+    "at signs": lambda n: "@" * n,
+    "word-at": lambda n: "a@" * (n // 2),
+    "dotted domain": lambda n: "a@" + "a." * (n // 2) + "com",
+    "quoted local part": lambda n: '"' + "a" * n + '"@example.com',
+    "digits": lambda n: "1" * n,
+    "phone punctuation": lambda n: "+1 (" * (n // 4),
+    "zero-width and rtl": lambda n: "\u200b\u202e\u200d" * (n // 3),
+    "invalid surrogates": lambda n: "\ud800a" * (n // 2),
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_each_field_parser_is_linear_below_its_cap(shape: str) -> None:
+    """The parsers themselves, uncapped: name cleaning, email_validator and phonenumbers grow linearly."""
+    make = HOSTILE[shape]
+    assert_growth_is_linear(clean_name, make, n=2_000)
+    assert_growth_is_linear(_safe_email, make, n=2_000)
+    assert_growth_is_linear(_safe_phone, make, n=2_000)
+
+
+def _safe_email(text: str) -> None:
+    with contextlib.suppress(EmailNotValidError):
+        validate_email(text, check_deliverability=False)
+
+
+def _safe_phone(text: str) -> None:
+    with contextlib.suppress(phonenumbers.NumberParseException):
+        phonenumbers.parse(text, "US")
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_oversized_fields_are_refused_with_a_reason(shape: str) -> None:
+    text = HOSTILE[shape](50_000)
+    details, errors = validate_client_details(text, text, text, default_region="US")
+    assert details.is_empty
+    assert errors[actions.FIELD_NAME] == strings.name_too_long(NAME_MAX_LENGTH)
+    assert errors[actions.FIELD_EMAIL] == strings.INVALID_EMAIL
+    assert errors[actions.FIELD_PHONE] == strings.INVALID_PHONE

@@ -5,15 +5,24 @@ reference may ever yield another user's link.
 The bot runs on its own event loop in a thread (`BotThread`), so the synchronous Hypothesis tests post with
 `requests`. Every example is a new user (a counter, not a Hypothesis draw, which repeats values), hence a fresh
 conversation: replies are paced per conversation.
+
+Issue 16 adds hostile size: very long texts of one character class, nested brackets, digit runs, `@` and `.` floods,
+long URLs, zero-width and right-to-left characters, invalid surrogates and deeply nested JSON in `value`. CI runs
+`EXAMPLES` per property; `python -m tests.fuzz --examples 10000` runs the long campaign (see tests/fuzz.py), which
+also reports the longest the bot's event loop was held (a lag probe in the bot's loop; reported, never asserted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import itertools
 import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +41,7 @@ from tests.e2e_support import card_text, running_bot
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = 150
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))  # set by `python -m tests.fuzz --examples N`
 FUZZ = settings(
     max_examples=EXAMPLES, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -47,14 +57,60 @@ class BotThread:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="bot-under-fuzz", daemon=True)
         self.url = ""
+        self.longest_stall_ms = 0.0  # how late the lag probe woke, at worst (wall clock: includes preemption)
+        self.callback_cpu_ms: list[float] = []  # CPU of each bot-loop callback over 10 ms (GIL waits excluded)
+        self._probe: asyncio.Future[None] | None = None
+        self._original_run = asyncio.events.Handle._run
+        self.gc_pauses_ms: list[float] = []  # full collections over 10 ms (process-wide: the harness's heap too)
+        self._gc_started = 0.0
+
+    def _install_stall_meter(self) -> None:
+        """Time the CPU of every callback the bot's loop runs: this process also runs the cloud and Hypothesis, and
+        shares 2 cores with others, so wall-clock lateness mostly measures them; thread CPU time measures the bot."""
+        original, bot_thread, slow = self._original_run, self._thread, self.callback_cpu_ms
+
+        def timed_run(handle: asyncio.events.Handle) -> None:
+            if threading.current_thread() is not bot_thread:
+                original(handle)
+                return
+            started = time.thread_time()
+            original(handle)
+            took = (time.thread_time() - started) * 1000
+            if took > 10:
+                slow.append(took)
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+
+    def _gc_timer(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.thread_time()
+        elif (took := (time.thread_time() - self._gc_started) * 1000) > 10:
+            self.gc_pauses_ms.append(took)
 
     def __enter__(self) -> BotThread:
+        gc.callbacks.append(self._gc_timer)
+        self._install_stall_meter()
         self._thread.start()
         bot = asyncio.run_coroutine_threadsafe(self._context.__aenter__(), self._loop).result(30)
         self.url = bot.url
+        self._probe = asyncio.run_coroutine_threadsafe(self._lag_probe(), self._loop)
         return self
 
+    async def _lag_probe(self, interval: float = 0.005) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(interval)
+            self.longest_stall_ms = max(self.longest_stall_ms, (time.perf_counter() - started - interval) * 1000)
+
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        asyncio.events.Handle._run = self._original_run  # type: ignore[method-assign]
+        gc.callbacks.remove(self._gc_timer)
+        if self._probe is not None:
+            self._loop.call_soon_threadsafe(self._probe.cancel)
+            with contextlib.suppress(BaseException):
+                self._probe.result(5)
         try:
             asyncio.run_coroutine_threadsafe(self._context.__aexit__(kind, error, tb), self._loop).result(30)
         finally:
@@ -85,6 +141,7 @@ class Served:
     failures: TurnFailures
     examples: list[int]  # examples run, per property (reported at teardown)
     serial: Iterator[int]
+    bot: BotThread
 
     def new_user(self, prefix: str) -> str:
         """A user never seen before: a fresh conversation, with no state and no pacing history."""
@@ -93,6 +150,14 @@ class Served:
     def post(self, activity: dict[str, Any]) -> int:
         status, _ = self.cloud.post(self.url, activity, timeout=15)
         return status
+
+    def post_raw(self, activity: dict[str, Any], value_json: str) -> int:
+        """Post `activity` with `value` spliced in as raw JSON text (nesting too deep for `json.dumps` to write)."""
+        body = json.dumps({**activity, "value": "__VALUE__"}).replace('"__VALUE__"', value_json, 1)
+        token = self.cloud.channel_token(service_url=activity["serviceUrl"])
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        return requests.post(self.url.rstrip("/") + "/api/messages", data=body.encode(), headers=headers,
+                             timeout=30).status_code
 
     def replies(self, conversation_id: str) -> list[dict[str, Any]]:
         sent = self.cloud.connector.activities
@@ -112,7 +177,19 @@ def served(loopback_cloud: LoopbackCloud) -> Iterator[Served]:
     examples: list[int] = []
     try:
         with BotThread(cloud, sim) as bot:
-            yield Served(cloud, sim, bot.url, failures, examples, itertools.count())
+            served = Served(cloud, sim, bot.url, failures, examples, itertools.count(), bot)
+            served.post(cloud.activity("help", user="warm-up"))  # first-turn imports and caches are not a stall
+            bot.callback_cpu_ms.clear()
+            try:
+                yield served
+            finally:
+                slow = sorted(bot.callback_cpu_ms, reverse=True)
+                print(f"\nfuzz: longest bot callback {max(slow, default=0.0):.1f} ms CPU; over 50 ms: "
+                      f"{sum(s > 50 for s in slow)}; over 10 ms: {len(slow)}; top: {[round(s) for s in slow[:5]]}; "
+                      f"longest event-loop lateness (wall clock, shared machine) {bot.longest_stall_ms:.1f} ms; "
+                      f"full GC pauses over 10 ms: {len(bot.gc_pauses_ms)}, longest "
+                      f"{max(bot.gc_pauses_ms, default=0.0):.0f} ms; replies kept by the fake connector: "
+                      f"{len(cloud.connector.activities)}")
     finally:
         logging.getLogger("bot.errors").removeHandler(failures)
         cloud.token_service.token_minter = opaque_token
@@ -310,3 +387,65 @@ def test_no_meeting_reference_crashes_a_turn_or_yields_another_users_link(
 def test_fuzz_examples_really_ran(served: Served) -> None:
     """Guards against a property silently running nothing (Hypothesis settings, an early return)."""
     assert served.examples and all(n > 0 for n in served.examples), served.examples
+
+
+# --- hostile size (issue 16) ---------------------------------------------------------------------------------------
+
+RUN_PIECES = [
+    "a", "1", "@", ".", "@.", "a.", "a@", "1 ", " ", "-", "(", ")", "[]", "{}", "<at>", "</at>", "<at>x", "eyJ",
+    "eyJ-", "bearer ", "\u200b", "\u200d", "\u202e", "\u200f", "\u00a0", "\ud800", "\udfff", "\U0001d538", "é",
+    "%40thread.", "19:", "://", "meeting id ", "passcode ",
+]
+URL_HEADS = ["https://teams.microsoft.com/l/meetup-join/19%3ameeting_", "https://teams.microsoft.com/meet/",
+             "https://teams.live.com/", "HTTPS://", "https://x/"]
+SIZES = st.integers(1, 30_000) | st.integers(30_000, 120_000)
+HOSTILE_TEXTS = st.one_of(
+    st.builds(lambda piece, n: piece * max(1, n // len(piece)), st.sampled_from(RUN_PIECES), SIZES),
+    st.builds(lambda depth, url: "(" * depth + url + ")" * depth, st.integers(1, 40_000), st.sampled_from(URL_HEADS)),
+    st.builds(lambda url, piece, n: url + piece * n, st.sampled_from(URL_HEADS), st.sampled_from(RUN_PIECES),
+              st.integers(1, 40_000)),
+    st.builds(lambda pieces, n: "".join(pieces) * n, st.lists(st.sampled_from(RUN_PIECES), min_size=2, max_size=5),
+              st.integers(1, 8_000)),
+    st.text(st.characters(), max_size=200),  # surrogates and every other category included
+)
+PREFIXES = st.sampled_from(["", "get link ", "<at>Bot</at> get link ", "help ", "get link new "])
+
+
+def _deep_json(depth: int, kind: str) -> str:
+    if kind == "list":
+        return "[" * depth + "1" + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@FUZZ
+@given(data=st.data())
+def test_hostile_sizes_never_get_a_5xx_or_crash_a_turn(served: Served, check: Callable[[int], None],
+                                                        data: st.DataObject) -> None:
+    user = served.new_user("hostile")
+    where = data.draw(st.sampled_from(["text", "text in a dialog", "submit", "deep value", "invoke"]), "where")
+    hostile = data.draw(HOSTILE_TEXTS, "hostile")
+    cloud = served.cloud
+    if where == "deep value":
+        depth = data.draw(st.integers(1, 50_000), "depth")
+        activity = cloud.activity(data.draw(PREFIXES, "prefix") + hostile[:100], user=user)
+        status = served.post_raw(activity, _deep_json(depth, data.draw(st.sampled_from(["list", "dict"]), "kind")))
+        check(status)
+        return
+    if where == "text in a dialog":
+        served.cloud.token_service.give_token(user)
+        _say(served, user, "get link")
+    if where == "submit":
+        served.cloud.token_service.give_token(user)
+        _say(served, user, "get link")
+        field = data.draw(st.sampled_from(INPUTS), "field")
+        action = data.draw(st.sampled_from([actions.MEETING_REF, actions.CLIENT_DETAILS]), "action")
+        activity = cloud.activity(None, user=user, value={"action": action, field: hostile})
+    elif where == "invoke":
+        name = data.draw(st.sampled_from(["composeExtension/query", "composeExtension/submitAction",
+                                          "composeExtension/queryLink", "adaptiveCard/action"]), "name")
+        activity = cloud.invoke(name, {"commandId": "getAppointmentLink", "url": hostile, "data": {
+            actions.INPUT_MEETING_REF: hostile}, "parameters": [{"name": "q", "value": hostile}]}, user=user)
+    else:
+        activity = cloud.activity(data.draw(PREFIXES, "prefix") + hostile, user=user,
+                                  mention=data.draw(st.booleans(), "mention"))
+    check(served.post(activity))

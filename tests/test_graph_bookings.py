@@ -21,6 +21,7 @@ from graph.models import BookingAppointment, BookingBusiness, BookingStaffMember
 from graph.references import ReferenceKind, join_url_organizer, join_url_thread, parse_meeting_reference
 from graph.retry import RetryPolicy
 from graph.simulator import GraphSimulator, serve
+from tests.linear import assert_growth_is_linear
 
 ME = "3c2b1a09-8f7e-4d6c-5b4a-392817060504"
 OTHER = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
@@ -241,6 +242,13 @@ def test_join_url_helpers_are_linear_and_tolerant() -> None:
     started = time.perf_counter()
     assert join_url_thread(hostile) is None
     assert time.perf_counter() - started < max(baseline * 2000, 0.05)
+
+
+def test_join_url_thread_is_linear_below_its_cap_on_a_thread_prefix_flood() -> None:
+    """A cap is not a fix: a `19:meeting_` flood with no `@thread.v2` must not be rescanned from every prefix."""
+    assert_growth_is_linear(join_url_thread, lambda size: ("19:meeting_" * (size // 11 + 1))[:size], n=64, steps=2)
+    assert join_url_thread("x19:meeting_a19:meeting_b@thread.v2/0") == "19:meeting_a19:meeting_b@thread.v2"
+    assert join_url_thread("19%3ameeting_a%2019%3Ameeting_Q%40THREAD.V2") == "19:meeting_Q@THREAD.V2"
 
 
 def _meeting(subject: str, start: datetime, url: str) -> UpcomingMeeting:

@@ -11,7 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.references import MeetingReference, ReferenceKind, Rejected, RejectReason, parse_meeting_reference
+from graph.references import (
+    MeetingReference,
+    ReferenceKind,
+    Rejected,
+    RejectReason,
+    canonical_url,
+    parse_meeting_reference,
+)
+from tests.linear import assert_growth_is_linear
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -223,3 +231,58 @@ def test_prop_no_foreign_host_is_accepted_as_a_join_url(host: str, path: str, sc
         RejectReason.NATIONAL_CLOUD,
         RejectReason.NOT_A_JOIN_LINK,
     }
+
+
+# --- hostile size (issue 16): every shape linear, by its growth from n to 8n to 64n -----------------------------------
+
+HOSTILE_SHAPES = {
+    "one word": lambda n: "a" * n,
+    "word-dot runs": lambda n: "a." * (n // 2),
+    "scheme-like runs": lambda n: "a+b-c." * (n // 6),
+    "digits": lambda n: "1" * n,
+    "spaced digits": lambda n: "1 " * (n // 2) + "x",
+    "digits then spaces": lambda n: "1 1" + " " * n + "x",
+    "labelled id then spaces": lambda n: "meeting id" + " " * n + "x",
+    "passcode then spaces": lambda n: "Meeting ID: 123 456 789 012 passcode" + " " * n + "x",
+    "bare id then spaces": lambda n: "1234567890 code" + " " * n + "x y",
+    "closing brackets": lambda n: "https://teams.microsoft.com/l/x" + ")]}" * (n // 3),
+    "nested brackets": lambda n: "(" * (n // 2) + "https://x" + ")" * (n // 2),
+    "url flood": lambda n: "https://teams.microsoft.com/meet/1 " * (n // 35),
+    "long url": lambda n: "https://teams.microsoft.com/l/meetup-join/19%3a" + "a" * n,
+    "long chat id": lambda n: "19:meeting_" + "%40thread." * (n // 10) + "!",
+    "at and dots": lambda n: "@." * (n // 2),
+    "colons and slashes": lambda n: "a:/" * (n // 3),
+    "base64 words": lambda n: ("TVNwa" * 500 + " ") * (n // 2501),
+    "zero-width and rtl": lambda n: "\u200b\u202e1\u00a0" * (n // 4),
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE_SHAPES)
+def test_parser_is_linear_on_hostile_shapes(shape: str) -> None:
+    assert_growth_is_linear(parse_meeting_reference, HOSTILE_SHAPES[shape], n=4_000)
+
+
+def test_trailing_brackets_are_balanced_after_the_fix() -> None:
+    assert accepted(f"({LONG_URL})))").value == LONG_URL
+    assert accepted(f"see {SHORT_URL}.)]").value == SHORT_URL
+    assert accepted("123 456 789 012   passcode:  Ab12").passcode == "Ab12"
+    assert accepted("Meeting ID:   123 456 789 012  Passcode:   Zx9yQ").passcode == "Zx9yQ"
+
+
+def _canonical_url_by_walking(candidate: str) -> str:
+    """The original per-character walk (quadratic: it recounted the brackets at each step), kept as the oracle."""
+    url = candidate
+    closers = {")": "(", "]": "[", "}": "{"}
+    while url:
+        last = url[-1]
+        if last in ".,;:!?'\"" or (last in closers and url.count(last) > url.count(closers[last])):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab([{)]}.,!'\" ", max_size=40))
+def test_prop_canonical_url_matches_the_walk(text: str) -> None:
+    assert canonical_url(text) == _canonical_url_by_walking(text)
