@@ -23,6 +23,7 @@ from bot.handler import LinkBot
 from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
+from bot.private_chat import PersonalChats
 from bot.sdk_fixes import install_fast_msrest_retry_policy
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
@@ -79,10 +80,14 @@ def create_app(settings: Settings) -> web.Application:
     def graph_factory(provider: TokenProvider) -> GraphClient:
         return GraphClient(app[HTTP], provider, base_url=graph_url[0])
 
-    services = DialogServices(
-        tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting, last_link=states.last_link
+    services = DialogServices(tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting)
+    bot = LinkBot(
+        states,
+        MainDialog(services),
+        tokens,
+        messaging_extension=MessagingExtension(services),
+        personal_chats=PersonalChats(storage),
     )
-    bot = LinkBot(states, MainDialog(services), tokens, messaging_extension=MessagingExtension(services))
     adapter.on_turn_error = make_on_turn_error(states.reset)
 
     app[SETTINGS] = settings

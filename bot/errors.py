@@ -18,6 +18,8 @@ from dialogs.cards import strings
 
 log = logging.getLogger(__name__)
 
+CONTINUE_CONVERSATION = "ContinueConversation"  # the event of a proactive turn (bot/private_chat.py's private flow)
+
 
 def invoke_error_body(name: str | None, message: str = strings.ERR_GENERIC) -> tuple[int, Any]:
     """A well-formed failure answer for an invoke, in the shape its Teams surface expects."""
@@ -74,7 +76,10 @@ def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) ->
                     Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
                 )
             inline_answer = (activity.name or "").startswith(("composeExtension/", "task/"))
-            if activity.type == ActivityTypes.message or (activity.type == ActivityTypes.invoke and not inline_answer):
+            private_turn = activity.type == ActivityTypes.event and activity.name == CONTINUE_CONVERSATION
+            if activity.type == ActivityTypes.message or private_turn or (
+                activity.type == ActivityTypes.invoke and not inline_answer
+            ):
                 await context.send_activity(message)
         except Exception as send_error:  # the connector itself may be what failed
             log.warning("could not tell the user about the failure: %s", type(send_error).__name__)

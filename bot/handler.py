@@ -2,11 +2,13 @@
 
 Messages and card submits run the dialogs; the sign-in invokes are routed into the same dialog (SDK defect 7.4: the
 default answers 501 to both); `signin/failure` is logged with its likely cause; installation brings the welcome card.
+A flow asked for in a shared chat runs in the user's one-to-one chat (bot/private_chat.py).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -16,8 +18,10 @@ from botbuilder.schema.teams import MessagingExtensionAction
 
 from bot.errors import invoke_error_body
 from bot.messaging_extension import MessagingExtension
+from bot.private_chat import PersonalChats
 from bot.state import BotStates
 from dialogs.cards import strings, welcome_card
+from dialogs.main import PRIVATELY
 from dialogs.signin.flow import signed_in_without_a_flow
 from dialogs.signin.tokens import TokenSource
 from dialogs.turn import Turn
@@ -49,29 +53,54 @@ class LinkBot(TeamsActivityHandler):
     """Runs the root dialog; saves state after every turn."""
 
     def __init__(
-        self, states: BotStates, root: Dialog, tokens: TokenSource, *, messaging_extension: MessagingExtension
+        self,
+        states: BotStates,
+        root: Dialog,
+        tokens: TokenSource,
+        *,
+        messaging_extension: MessagingExtension,
+        personal_chats: PersonalChats,
     ) -> None:
         self.states = states
         self.root = root
         self.tokens = tokens
         self.messaging_extension = messaging_extension
+        self.personal_chats = personal_chats
         self.dialogs = DialogSet(states.dialog_state)
         self.dialogs.add(root)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        await self.personal_chats.remember(turn_context)
         await super().on_turn(turn_context)
         await self.states.save(turn_context)
 
     async def run_dialog(self, turn_context: TurnContext, *, may_begin: bool) -> bool:
-        """Continue the user's flow, or begin a new one for a message. False when nothing consumed the activity."""
+        """Continue the user's flow, or begin a new one for a message. False when nothing consumed the activity.
+        A flow the root dialog hands back as `{PRIVATELY: options}` runs in the user's one-to-one chat."""
         dc = await self.dialogs.create_context(turn_context)
+        if not Turn.of(turn_context).is_personal:
+            await dc.cancel_all_dialogs()  # no flow lives in a shared chat (one left from an older version ends)
         result = await dc.continue_dialog()
-        if result.status != DialogTurnStatus.Empty:
-            return True
-        if may_begin:
-            await dc.begin_dialog(self.root.id)
-            return True
-        return False
+        if result.status == DialogTurnStatus.Empty:
+            if not may_begin:
+                return False
+            result = await dc.begin_dialog(self.root.id)
+        private = result.result.get(PRIVATELY) if isinstance(result.result, dict) else None
+        if result.status == DialogTurnStatus.Complete and isinstance(private, dict):
+            await self.run_privately(turn_context, private)
+        return True
+
+    async def run_privately(self, turn_context: TurnContext, options: dict[str, Any]) -> None:
+        """Begin the root dialog with `options` in the user's one-to-one chat, as its own turn there: its dialog
+        state is that chat's, so the user's replies there continue it."""
+
+        async def private_turn(private: TurnContext) -> None:
+            dc = await self.dialogs.create_context(private)
+            await dc.cancel_all_dialogs()  # a new request replaces what the one-to-one chat was in the middle of
+            await dc.begin_dialog(self.root.id, {PRIVATELY: options})
+            await self.states.save(private)
+
+        await self.personal_chats.run_privately(turn_context, private_turn)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.run_dialog(turn_context, may_begin=True)
@@ -112,7 +141,7 @@ class LinkBot(TeamsActivityHandler):
         code = (Turn.of(turn_context).value("code") or "unknown").lower()
         cause = SIGNIN_FAILURE_CAUSES.get(code, "see docs/azure-setup.md, 'Usual misconfigurations'")
         log.warning("Teams SSO failed: code=%s; likely cause: %s", code, cause)
-        await Turn.of(turn_context).reply(strings.SIGN_IN_FAILED)
+        await Turn.of(turn_context).say_here(strings.SIGN_IN_FAILED)
 
     # --- messaging extension (bot/messaging_extension.py) ----------------------------------------------------
 

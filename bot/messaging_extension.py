@@ -1,10 +1,11 @@
 """Invoke plumbing of the `getAppointmentLink` messaging extension: response shapes, Teams' retries, the deadline.
 
-What the action answers is `dialogs/extension.py`; here it becomes an invoke response. Teams gives an invoke
-5 seconds and then retries it with the same activity id, so: one absolute deadline per invoke bounds every call
-(Graph, meeting info, token service) and an outer guard answers the form with a sentence if anything still overruns;
-and `InvokeCache` makes a retried invoke share the first one's answer, never calling Graph a second time. Every
-answer is a plain dict; nothing is posted to the conversation.
+What the action answers is `dialogs/extension.py`; here it becomes an invoke response: the form and every result
+card privately in the task module (`task/continue`), the compose card as a `result`, sign-in as `auth`.
+Teams gives an invoke 5 seconds and then retries it with the same activity id, so: one absolute deadline per invoke
+bounds every call (Graph, meeting info, token service) and an outer guard answers the form with a sentence if anything
+still overruns; and `InvokeCache` makes a retried invoke share the first one's answer, never calling Graph a second
+time. Every answer is a plain dict; nothing is posted to the conversation.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 
 from dialogs.cards import actions, strings, task_form_card
-from dialogs.extension import Answer, AppointmentLinkAction, Form, Result, form_again
+from dialogs.extension import Answer, AppointmentLinkAction, Compose, Form, Result, form_again
 from dialogs.services import DialogServices
 from dialogs.turn import Turn
 from graph.client import deadline_in, within
@@ -41,7 +42,7 @@ def ok(body: dict[str, Any]) -> InvokeResponse:
 
 
 def task_response(card: dict[str, Any]) -> InvokeResponse:
-    """A task module showing `card` (the form)."""
+    """A task module showing `card` (the form, the result, a confirmation or a notice)."""
     value = {
         "title": strings.TASK_TITLE,
         "card": {"contentType": ADAPTIVE_CARD, "content": card},
@@ -57,12 +58,11 @@ def result_response(card: dict[str, Any]) -> InvokeResponse:
     return ok({"composeExtension": {"type": "result", "attachmentLayout": "list", "attachments": [attachment]}})
 
 
-def auth_response(sign_in_link: str, *, silent: bool) -> InvokeResponse:
-    """Ask Teams to sign the user in: `silentAuth` tries SSO first (manifest `webApplicationInfo`), `auth` shows
-    the sign-in link straight away."""
+def auth_response(sign_in_link: str) -> InvokeResponse:
+    """Ask Teams to sign the user in with the sign-in link: `auth`, as Teams documents for action commands
+    (`silentAuth` is for search commands). Where Teams has an SSO token it sends it instead, and that is exchanged."""
     action = {"type": "openUrl", "value": sign_in_link, "title": strings.ME_SIGN_IN}
-    kind = "silentAuth" if silent else "auth"
-    return ok({"composeExtension": {"type": kind, "suggestedActions": {"actions": [action]}}})
+    return ok({"composeExtension": {"type": "auth", "suggestedActions": {"actions": [action]}}})
 
 
 def form(answer: Form) -> InvokeResponse:
@@ -84,11 +84,13 @@ def invoke_response(answer: Answer) -> InvokeResponse:
     """The invoke response for an answer of `dialogs/extension.py`."""
     if isinstance(answer, Form):
         return form(answer)
-    if isinstance(answer, Result):
+    if isinstance(answer, Result):  # privately, in the task module: the user decides what goes into the chat
+        return task_response(answer.card)
+    if isinstance(answer, Compose):
         return result_response(answer.card)
     if answer.link is None:  # the SSO token could not be exchanged: Teams then shows consent or the link
         return InvokeResponse(status=int(HTTPStatus.PRECONDITION_FAILED))
-    return auth_response(answer.link, silent=answer.silent)
+    return auth_response(answer.link)
 
 
 # --- reading the invoke -----------------------------------------------------------------------------------------

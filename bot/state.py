@@ -1,7 +1,10 @@
 """Bot state and the storage behind it, chosen by `BotStorage`: memory (one instance) or Azure Blob (scale-out).
 
-Dialog state lives in *private* conversation state (per user and conversation): in a group chat each member has
-their own flow, and nobody can answer someone else's question or see their link.
+Dialog state lives in *private* conversation state (per user and conversation). That keeps one user's flow from
+another's, but it does not make anything private to see: whatever is posted in a group chat, every member reads.
+So no flow runs in a shared chat at all: `get link` there moves to the user's one-to-one chat (bot/private_chat.py),
+whose private conversation state holds the flow, so the user's replies there continue it. Besides that, the only
+document is each user's one-to-one chat reference (plain JSON, bot/private_chat.py).
 """
 
 from __future__ import annotations
@@ -104,14 +107,14 @@ def storage_context(storage: Storage) -> Callable[[web.Application], AsyncIterat
 
 
 class BotStates:
-    """The bot's only state: per user and conversation (dialog state, the last link), saved at the end of each turn.
-    Nothing is kept per conversation or per user alone, so no ConversationState/UserState is loaded or hashed."""
+    """The bot's turn state: per user and conversation (the dialog state), saved at the end of each turn. Buttons
+    carry what they act on, so no "last link" is kept; nothing is kept per conversation alone, so no
+    ConversationState/UserState is loaded or hashed."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self.private = PrivateConversationState(storage)
         self.dialog_state = self.private.create_property("DialogState")
-        self.last_link = self.private.create_property("LastLink")
 
     async def save(self, context: object) -> None:
         await self.private.save_changes(context)

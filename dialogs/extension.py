@@ -4,8 +4,12 @@ submitAction answer, decided here; how the answer travels (invoke shapes, Teams'
 
 fetchTask answers the form (prefilled with "this meeting" in a meeting chat, or with a join link found in the
 selected message) or, without a Graph token, a sign-in request; submitAction validates the form and answers the
-result card, or the form again with the reasons next to the fields and everything typed kept. It uses the same
-sign-in, meeting lookup and join link as the chat.
+result card privately, in the task module, or the form again with the reasons next to the fields and everything
+typed kept. It uses the same sign-in, meeting lookup and join link as the chat.
+
+The result card's buttons come back as submitActions: "Insert into message" answers the compose card (the link, the
+meeting's subject and time, the client's name; never their email or phone) for the user to send; "Text the link"
+answers the confirmation of the number that card carries, and "Send" texts that card's meeting link to it.
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ import html
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from dialogs.cards import actions, strings
-from dialogs.client_details import region_from_locale, validate_client_details
-from dialogs.link import link_card
+from dialogs.cards import actions, compose_card, notice_card, strings
+from dialogs.cards.forms import NAME_MAX_LENGTH
+from dialogs.client_details import clean_name, is_us_number, region_from_locale, validate_client_details
+from dialogs.link import LastLink, link_card
 from dialogs.lookup import LinkFailure, client_link, find_meeting, parse
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in, sign_out_quietly
+from dialogs.text_link import confirm_card, text_the_link
 from dialogs.turn import Turn
 from graph.client import within
 from graph.references import MeetingReference, ReferenceKind, parse_meeting_reference
@@ -34,6 +41,8 @@ FORM_INPUTS = (
 )
 SIGN_OUT_GRACE_S = 0.25  # a refused token is forgotten within this much past the invoke's deadline
 _TEAMS_LINK = re.compile(r"https://teams\.microsoft\.com/[^\s\"'<>]+", re.IGNORECASE)
+MAX_LINK_LENGTH = 2048
+MAX_SUBJECT_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +58,66 @@ class Form:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The result card with the link."""
+    """A card shown privately in the task module: the result with the link, the texting confirmation, a notice."""
 
     card: dict[str, Any]
 
 
-Answer = Form | Result | SignInNeeded
+@dataclass(frozen=True, slots=True)
+class Compose:
+    """The card "Insert into message" puts into the compose box, for the user to send on."""
+
+    card: dict[str, Any]
+
+
+Answer = Form | Result | Compose | SignInNeeded
+
+
+def submitted_data(turn: Turn) -> dict[str, Any]:
+    """A submitAction's `value.data`: the form's inputs, or the data of a result-card button."""
+    data = turn.values.get("data")
+    return data if isinstance(data, dict) else {}
 
 
 def submitted_fields(turn: Turn) -> dict[str, str]:
     """The form's inputs from a submitAction (`value.data`), as strings."""
-    data = turn.values.get("data")
-    if not isinstance(data, dict):
-        return {}
+    data = submitted_data(turn)
     return {name: data[name] for name in FORM_INPUTS if isinstance(data.get(name), str)}
+
+
+def _text(value: Any, limit: int) -> str:
+    return clean_name(value[: limit * 2])[:limit] if isinstance(value, str) else ""
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def compose_from(data: dict[str, Any], time_zone: str | None) -> dict[str, Any] | None:
+    """The compose card from an "Insert into message" button's data; None when it carries no usable link.
+
+    The data came back through the Teams client, so it is checked like any input: an https link of sane length
+    without spaces or control characters, short plain strings, times with an offset. Only the fields the compose
+    card shows are read: there is nothing through which an email address or phone number could reach it."""
+    link = data.get(actions.DATA_LINK)
+    if not isinstance(link, str) or len(link) > MAX_LINK_LENGTH or not link.startswith("https://"):
+        return None
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in link):
+        return None
+    return compose_card(
+        join_url=link,
+        subject=_text(data.get(actions.DATA_SUBJECT), MAX_SUBJECT_LENGTH) or None,
+        start=_moment(data.get(actions.DATA_START)),
+        end=_moment(data.get(actions.DATA_END)),
+        tz_name=time_zone,
+        client_name=_text(data.get(actions.DATA_CLIENT_NAME), NAME_MAX_LENGTH),
+    )
 
 
 def join_link_in_message(turn: Turn) -> str | None:
@@ -118,6 +173,43 @@ class AppointmentLinkAction:
         return Form(in_meeting=True, meeting_subject=this.subject)
 
     async def submit(self, turn: Turn, deadline: float) -> Answer:
+        """The form, or one of the result card's buttons (by the `action` its data carries)."""
+        action = submitted_data(turn).get("action")
+        if action == actions.INSERT_LINK:
+            card = compose_from(submitted_data(turn), turn.time_zone)
+            return Compose(card) if card is not None else Result(notice_card(strings.ERR_EXPIRED_CARD))
+        if action == actions.CANCEL_TEXT:
+            return Result(notice_card(strings.TEXT_CANCELLED))
+        if action in (actions.TEXT_LINK, actions.CONFIRM_TEXT):
+            return await self.text(turn, deadline)
+        return await self.link(turn, deadline)
+
+    async def text(self, turn: Turn, deadline: float) -> Answer:
+        """"Text the link": the confirmation of the number the card carries; "Send": text it, for that meeting."""
+        data = submitted_data(turn)
+        target = LastLink.from_data(data, turn.time_zone)
+        if target is None:
+            return Result(notice_card(strings.ERR_EXPIRED_CARD))
+        if not is_us_number(target.phone):
+            return Result(notice_card(strings.TEXT_US_ONLY))
+        if data.get("action") == actions.TEXT_LINK:
+            return Result(confirm_card(target))
+        try:
+            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+                return sign_in
+            sentence = await text_the_link(self.services, turn, target, deadline=deadline)
+        except SignInUnavailable:
+            return Result(confirm_card(target, strings.ERR_TRY_LATER))
+        except LinkFailure as failure:
+            if failure.token_refused:
+                await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
+            if failure.transient:  # the same confirmation again, saying why: Send may well work in a moment
+                return Result(confirm_card(target, failure.sentence))
+            return Result(notice_card(failure.sentence))
+        return Result(notice_card(sentence))
+
+    async def link(self, turn: Turn, deadline: float) -> Answer:
+        """The submitted form: the result card privately in the task module, or the form again with reasons."""
         fields = submitted_fields(turn)
         reference = fields.get(actions.INPUT_MEETING_REF, "").strip()
         details, errors = validate_client_details(
@@ -144,4 +236,4 @@ class AppointmentLinkAction:
             if failure.token_refused:
                 await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
             return Form(reference, fields, {actions.FIELD_MEETING: failure.sentence})
-        return Result(link_card(url, meeting, details, turn))
+        return Result(link_card(url, meeting, details, turn, texting=True, now=datetime.now(UTC), insert=True))

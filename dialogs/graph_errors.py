@@ -1,6 +1,12 @@
-"""Graph failures as one plain sentence each (DESIGN.md section 3), from one table."""
+"""Graph failures as one plain sentence each (DESIGN.md section 3), from one table.
+
+A 403 is either the app lacking a permission (the admin must consent) or the user lacking the meeting. The consent
+sentence names the permission the refused call needs, so every caller says which kind of call it made (`GraphCall`).
+"""
 
 from __future__ import annotations
+
+from enum import Enum
 
 from dialogs.cards import strings
 from graph.errors import (
@@ -15,6 +21,34 @@ from graph.errors import (
     Unauthorized,
     Unavailable,
 )
+
+
+class GraphCall(Enum):
+    """The kinds of Graph call the bot makes, each with the least delegated permission it needs (DESIGN.md 5)."""
+
+    JOIN_LINK = "VirtualAppointment.Read"
+    LOOKUP = "OnlineMeetings.Read"
+    CALENDAR = "Calendars.Read"
+    CREATE_EVENT = "Calendars.ReadWrite"
+    CREATE_MEETING = "OnlineMeetings.ReadWrite"
+    TEXT = "VirtualAppointmentNotification.Send"
+    BOOKINGS = "Bookings.Read.All"
+
+    @property
+    def permission(self) -> str:
+        return self.value
+
+
+# What the user was trying to have done, in the words of the consent sentence.
+_CONSENT_WHAT: dict[GraphCall, str] = {
+    GraphCall.JOIN_LINK: strings.CONSENT_JOIN_LINK,
+    GraphCall.LOOKUP: strings.CONSENT_LOOKUP,
+    GraphCall.CALENDAR: strings.CONSENT_CALENDAR,
+    GraphCall.CREATE_EVENT: strings.CONSENT_CREATE_EVENT,
+    GraphCall.CREATE_MEETING: strings.CONSENT_CREATE_MEETING,
+    GraphCall.TEXT: strings.CONSENT_TEXT,
+    GraphCall.BOOKINGS: strings.CONSENT_BOOKINGS,
+}
 
 # Error class -> what the member of staff should do. Forbidden is split below: consent vs. not the organizer.
 SENTENCES: dict[type[GraphError], str] = {
@@ -35,12 +69,23 @@ _CONSENT_MARKERS = ("consent", "scope", "permission", "authorization_requestdeni
 TRANSIENT: tuple[type[GraphError], ...] = (Throttled, Unavailable, GraphTimeout, Conflict, PreconditionFailed)
 
 
-def sentence_for(error: GraphError) -> str:
-    """The one sentence to show for a Graph failure."""
-    if isinstance(error, Forbidden):
-        text = f"{error.code or ''} {error}".lower()
-        if any(marker in text for marker in _CONSENT_MARKERS):
-            return strings.ERR_ADMIN_CONSENT
+def is_consent_refusal(error: GraphError) -> bool:
+    """A 403 because the app lacks a permission (an admin can fix it), not because the user lacks the meeting."""
+    if not isinstance(error, Forbidden):
+        return False
+    text = f"{error.code or ''} {error.message}".lower()
+    return any(marker in text for marker in _CONSENT_MARKERS)
+
+
+def consent_sentence(call: GraphCall) -> str:
+    """Ask the admin for the permission `call` needs, saying what it is for."""
+    return strings.admin_consent(_CONSENT_WHAT[call], call.permission)
+
+
+def sentence_for(error: GraphError, call: GraphCall) -> str:
+    """The one sentence to show when Graph refused `call`."""
+    if is_consent_refusal(error):
+        return consent_sentence(call)
     for kind, sentence in SENTENCES.items():
         if isinstance(error, kind):
             return sentence

@@ -47,8 +47,8 @@ REMINDER_LEAD = timedelta(minutes=15)  # remindBeforeTimeInMinutesType mins15
 
 @dataclass(frozen=True, slots=True)
 class LastLink:
-    """What "Text the link" acts on: the meeting and number its button carries, or (for a card from before buttons
-    carried them) the last result in this conversation (private conversation state)."""
+    """What a texting button acts on: the meeting and number (and, for the reminder, the start) it carries. Its
+    `to_state()` is also a texting dialog's options (asked again, or a button tapped in a shared chat)."""
 
     meeting_id: str
     phone: str
@@ -72,10 +72,15 @@ class LastLink:
     @classmethod
     def from_button(cls, turn: Turn) -> LastLink | None:
         """The meeting, number (and start) a submitted button carries; None when it carries no meeting or number."""
-        meeting_id, phone = turn.value(actions.DATA_MEETING_ID), turn.value(actions.DATA_PHONE)
-        if not meeting_id or not phone:
+        return cls.from_data(turn.values, turn.time_zone)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], time_zone: str | None) -> LastLink | None:
+        """As `from_button`, from a button's data dict (the messaging extension's `value.data`)."""
+        meeting_id, phone = data.get(actions.DATA_MEETING_ID), data.get(actions.DATA_PHONE)
+        if not (isinstance(meeting_id, str) and meeting_id and isinstance(phone, str) and phone):
             return None
-        return cls(meeting_id, phone, turn.time_zone or "UTC", parse_datetime(turn.value(actions.DATA_START)))
+        return cls(meeting_id, phone, time_zone or "UTC", parse_datetime(data.get(actions.DATA_START)))
 
     def carry(self) -> dict[str, str]:
         """What a confirmation button carries so that it acts on the same meeting and number."""
@@ -111,9 +116,12 @@ def link_card(
     *,
     texting: bool = False,
     now: datetime | None = None,
+    insert: bool = False,
 ) -> dict[str, Any]:
     """The result card for `url` (exactly as Graph returned it), in chat and in the messaging extension alike.
-    `texting` offers the texting buttons where they can work (`can_text`, `can_remind`)."""
+    `texting` offers the texting buttons where they can work (`can_text`, `can_remind`); `insert` makes the
+    messaging extension's version, with "Insert into message" (and no reminder: the extension texts the link only,
+    as DESIGN.md section 4 says)."""
     moment = now or datetime.now(UTC)
     return result_card(
         join_url=url,
@@ -123,11 +131,12 @@ def link_card(
         tz_name=turn.time_zone,
         client=None if client.is_empty else client,
         can_text=texting and can_text(meeting, client),
-        can_remind=texting and can_remind(meeting, client, moment),
+        can_remind=texting and not insert and can_remind(meeting, client, moment),
         meeting_id=meeting.id or None,
         phone=client.phone or None,
         notes=result_notes(meeting),
         now=now,
+        insert=insert,
     )
 
 
@@ -158,10 +167,7 @@ class LinkDialog(ComponentDialog):
                 return await step.end_dialog(False)
             await turn.reply(error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
-        card = link_card(url, meeting, client, turn, texting=True, now=datetime.now(UTC))
-        await turn.reply(card)
-        last = LastLink(meeting.id, client.phone, turn.time_zone or "UTC")
-        await self.services.last_link.set(step.context, last.to_state())
+        await turn.reply(link_card(url, meeting, client, turn, texting=True, now=datetime.now(UTC)))
         return await step.end_dialog(True)
 
     async def retry_step(self, step: WaterfallStepContext) -> DialogTurnResult:

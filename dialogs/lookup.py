@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from dialogs.cards import strings
-from dialogs.graph_errors import is_transient, sentence_for
+from dialogs.graph_errors import GraphCall, is_transient, sentence_for
 from dialogs.services import DialogServices
 from dialogs.turn import Turn
 from graph.choices import from_booking
@@ -112,10 +112,11 @@ def next_quarter_hour(now: datetime) -> datetime:
     return start if start - now >= timedelta(minutes=5) else start + timedelta(minutes=15)
 
 
-def graph_failure(exc: GraphError, what: str) -> LinkFailure:
-    """A Graph error as the failure to show."""
-    log.info("%s failed: %s %s", what, type(exc).__name__, exc.status)
-    return LinkFailure(sentence_for(exc), token_refused=isinstance(exc, Unauthorized), transient=is_transient(exc))
+def graph_failure(exc: GraphError, call: GraphCall) -> LinkFailure:
+    """A Graph error as the failure to show; `call` names the permission a consent refusal is about."""
+    log.info("%s failed: %s %s", call.name.lower(), type(exc).__name__, exc.status)
+    refused = isinstance(exc, Unauthorized)
+    return LinkFailure(sentence_for(exc, call), token_refused=refused, transient=is_transient(exc))
 
 
 async def find_meeting(
@@ -154,7 +155,14 @@ async def find_meeting(
                 raise
             return booked
     except GraphError as exc:
-        raise graph_failure(exc, "meeting lookup") from None
+        raise graph_failure(exc, _call_of(given)) from None
+
+
+def _call_of(given: MeetingReference | NewMeeting) -> GraphCall:
+    """Which kind of call a lookup of `given` made, for the permission a consent refusal names."""
+    if isinstance(given, NewMeeting):
+        return GraphCall.CREATE_MEETING  # on the calendar first, else createOrGet: the last refusal is the latter's
+    return GraphCall.BOOKINGS if given.kind is ReferenceKind.BOOKING else GraphCall.LOOKUP
 
 
 async def _booking_by_join_url(
@@ -238,4 +246,4 @@ async def join_link(services: DialogServices, turn: Turn, meeting_id: str, *, de
     try:
         return await services.graph(turn.context).get_join_link(meeting_id, locale=turn.locale, deadline=deadline)
     except GraphError as exc:
-        raise graph_failure(exc, "join link") from None
+        raise graph_failure(exc, GraphCall.JOIN_LINK) from None

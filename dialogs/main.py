@@ -1,6 +1,11 @@
 """MainDialog, the root: routes each new message, runs the get-link flow, and takes interruptions at any step.
 
 get link [reference] -> sign in -> which meeting -> client details -> the result card.
+
+Shared chats are never shown private data (DESIGN.md section 3). In a group, channel or meeting chat no flow runs:
+the root dialog ends with `{PRIVATELY: options}` and bot/ starts it in the user's one-to-one chat, where the root
+dialog begins again with those options. In a meeting chat the options carry that meeting (Teams' meeting info, which
+only the meeting chat's turn can ask for), so it stays the default there.
 """
 
 from __future__ import annotations
@@ -15,17 +20,21 @@ from dialogs.cards import actions, help_card, strings
 from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientDialog, ClientForm
 from dialogs.commands import GET_LINK
-from dialogs.link import LinkDialog, LinkRequest
+from dialogs.link import LastLink, LinkDialog, LinkRequest
 from dialogs.meeting import MeetingDialog, MeetingQuestion
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInDialog, sign_out
 from dialogs.text_link import TextLinkDialog
 from dialogs.text_reminder import TextReminderDialog
 from dialogs.turn import Turn
+from graph.client import deadline_in, within
 from graph.models import Meeting
 from graph.references import MeetingReference, parse_meeting_reference
 
 GET_LINK_FLOW = "getLinkFlow"
+PRIVATELY = "privately"  # the root dialog's result when its flow must run in the user's one-to-one chat
+THIS_MEETING_BUDGET_S = 3.0
+TEXT_DIALOGS = {actions.TEXT_LINK: TextLinkDialog.ID, actions.TEXT_REMINDER: TextReminderDialog.ID}
 
 
 def _flow(reference: str) -> dict[str, Any]:
@@ -56,31 +65,65 @@ class MainDialog(InterruptibleDialog):
 
     async def route_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
+        private = step.options.get(PRIVATELY) if isinstance(step.options, dict) else None
+        if isinstance(private, dict):  # the turn in the one-to-one chat that a shared chat started
+            return await self.begin_private(step, private)
         command, action = turn.command, turn.action
         if command == GET_LINK:
-            return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.rest))
-        if action == actions.TEXT_LINK:
-            return await step.begin_dialog(TextLinkDialog.ID)
-        if action == actions.TEXT_REMINDER:
-            return await step.begin_dialog(TextReminderDialog.ID)
+            return await self.get_link(step, turn.rest)
+        if action in TEXT_DIALOGS:  # the button carries its meeting and number
+            if not turn.is_personal:  # a card from before flows went private: confirm it in the one-to-one chat
+                target = LastLink.from_button(turn)
+                text = {"dialog": TEXT_DIALOGS[action], "target": target.to_state() if target else {}}
+                return await step.end_dialog({PRIVATELY: {"text": text}})
+            return await step.begin_dialog(TEXT_DIALOGS[action])
         if action == actions.CHOOSE_MEETING:  # a meeting picked on an older card still means "this one"
-            return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.value(actions.INPUT_MEETING_REF)))
+            return await self.get_link(step, turn.value(actions.INPUT_MEETING_REF))
         if command == "help":
-            await turn.reply(help_card())
+            await turn.say_here(help_card())
         elif command == "sign out":
             await sign_out(turn, self.services.tokens)
         elif command == "cancel":
-            await turn.reply(strings.NOTHING_TO_CANCEL)
+            await turn.say_here(strings.NOTHING_TO_CANCEL)
         elif action is not None:
-            await turn.reply(strings.ERR_EXPIRED_CARD)
+            await turn.say_here(strings.ERR_EXPIRED_CARD)
         elif turn.rest and isinstance(parse_meeting_reference(turn.rest), MeetingReference):
             # Someone pasted a join link without saying "get link": that is what they want.
-            return await step.begin_dialog(GET_LINK_FLOW, _flow(turn.rest))
+            return await self.get_link(step, turn.rest)
         elif turn.rest or turn.text:
-            await turn.reply(strings.UNKNOWN_COMMAND)
+            await turn.say_here(strings.UNKNOWN_COMMAND)
         return await step.end_dialog()
 
+    async def get_link(self, step: WaterfallStepContext, reference: str) -> DialogTurnResult:
+        """The flow, here in a personal chat; in a shared one, the options to run it with in the one-to-one chat."""
+        turn = Turn.of(step.context)
+        if turn.is_personal:
+            return await step.begin_dialog(GET_LINK_FLOW, _flow(reference))
+        return await step.end_dialog({PRIVATELY: await self.private_options(turn, reference)})
+
+    async def private_options(self, turn: Turn, reference: str) -> dict[str, Any]:
+        """The flow's options for the one-to-one chat: the reference typed, or this meeting chat's meeting."""
+        options = _flow(reference)
+        if not reference and turn.in_meeting_chat:
+            try:
+                this = await within(self.services.this_meeting(turn.context), deadline_in(THIS_MEETING_BUDGET_S))
+            except TimeoutError:
+                this = None
+            if this is not None:
+                options["meeting"] = this.to_state()
+            else:  # no meeting info (no RSC consent, say): the private flow asks, saying why
+                options["reason"] = strings.ERR_MEETING_INFO
+        return options
+
+    async def begin_private(self, step: WaterfallStepContext, options: dict[str, Any]) -> DialogTurnResult:
+        text = options.get("text")
+        if isinstance(text, dict) and text.get("dialog") in TEXT_DIALOGS.values():
+            # a texting button tapped on a card in a shared chat: asked here (confirmed before anything is sent)
+            return await step.begin_dialog(str(text["dialog"]), text.get("target"))
+        return await step.begin_dialog(GET_LINK_FLOW, options)
+
     async def restart(self, inner_dc: DialogContext, reference: str) -> DialogTurnResult:
+        """Only in a personal chat: no flow lives in a shared one (bot/ ends any there before a turn)."""
         result: DialogTurnResult = await inner_dc.begin_dialog(GET_LINK_FLOW, _flow(reference))
         return result
 
@@ -93,7 +136,12 @@ class MainDialog(InterruptibleDialog):
         if step.result is not True:
             return await step.end_dialog()
         options = step.options if isinstance(step.options, dict) else {}
-        question = MeetingQuestion(reference=str(options.get("reference") or ""))
+        if isinstance(options.get("meeting"), dict):  # a meeting chat's own meeting, carried into the private chat
+            return await step.next(Meeting.from_state(options["meeting"]).to_state())
+        reason = options.get("reason")
+        question = MeetingQuestion(
+            reference=str(options.get("reference") or ""), reason=reason if isinstance(reason, str) else None
+        )
         return await step.begin_dialog(MeetingDialog.ID, question.to_state())
 
     async def client_step(self, step: WaterfallStepContext) -> DialogTurnResult:

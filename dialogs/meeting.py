@@ -18,6 +18,7 @@ from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, Waterfa
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, meeting_choice_card, strings
+from dialogs.graph_errors import GraphCall, consent_sentence, is_consent_refusal
 from dialogs.lookup import LinkFailure, bookings_user, find_meeting, is_this_meeting, parse
 from dialogs.new_meeting import NewMeetingDialog
 from dialogs.services import DialogServices
@@ -113,7 +114,8 @@ class MeetingDialog(ComponentDialog):
             if not isinstance(calendar, GraphError):
                 raise calendar
             log.info("upcoming meetings unavailable: %s", type(calendar).__name__)
-            reason = reason or strings.ERR_CALENDAR
+            refused = is_consent_refusal(calendar)  # the permission named, else "paste the link"
+            reason = reason or (consent_sentence(GraphCall.CALENDAR) if refused else strings.ERR_CALENDAR)
             calendar = []
         if isinstance(bookings, BaseException):
             if not isinstance(bookings, GraphError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from botbuilder.core import StatePropertyAccessor, TurnContext
+from botbuilder.core import TurnContext
 
 from dialogs.signin.tokens import TokenSource
 from graph.bookings import BookingsDirectory
@@ -23,7 +23,6 @@ class DialogServices:
     tokens: TokenSource
     graph_factory: Callable[[TokenProvider], GraphClient]
     this_meeting: MeetingInfo
-    last_link: StatePropertyAccessor  # the last result, per user and conversation, for "Text the link"
     graph_deadline_s: float = 8.0  # message turns have 10-15 s before Teams gives up
     bookings: BookingsDirectory = field(default_factory=BookingsDirectory)  # one per process: it caches per user
     bookings_budget_s: float = 1.5  # the choices wait this long for Bookings at most, then show what is ready

@@ -2,7 +2,9 @@
 confirmed text shares (`ConfirmedTextDialog`, also behind "Text a reminder 15 minutes before").
 
 What is texted is what the button carries (meeting id and number), so a button on an older card texts that card's
-meeting; a button from before buttons carried it falls back to the last result in this conversation.
+meeting. A button that carries none (a card from before buttons carried it) is answered as an expired card: texting
+"the latest link" instead would text another meeting's link (issue 15), so nothing "last" is kept. `text_the_link`
+is the same text for the messaging extension, whose task-module buttons carry the same data.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, confirm_text_card, strings
 from dialogs.client_details import ClientDetails, is_us_number
-from dialogs.graph_errors import is_transient, sentence_for
+from dialogs.graph_errors import GraphCall, is_consent_refusal, is_transient, sentence_for
 from dialogs.link import LastLink
+from dialogs.lookup import LinkFailure
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
@@ -31,10 +34,9 @@ log = logging.getLogger(__name__)
 def text_failure_sentence(
     exc: GraphError, *, premium: str = strings.TEXT_NEEDS_PREMIUM, failed: str = strings.ERR_TEXT_FAILED
 ) -> str:
-    """403 on texting is a missing Teams Premium licence, unless the app lacks the permission itself."""
+    """403 on texting is a missing Teams Premium licence, unless the app lacks the permission itself (named)."""
     if isinstance(exc, Forbidden):
-        sentence = sentence_for(exc)
-        return sentence if sentence == strings.ERR_ADMIN_CONSENT else premium
+        return sentence_for(exc, GraphCall.TEXT) if is_consent_refusal(exc) else premium
     return failed
 
 
@@ -53,10 +55,6 @@ class ConfirmedTextDialog(ComponentDialog):
         self.add_dialog(WaterfallDialog(f"{self.ID}Steps", [self.confirm_step, self.send_step]))
         self.initial_dialog_id = f"{self.ID}Steps"
 
-    async def fallback_target(self, step: WaterfallStepContext) -> LastLink | None:
-        """The target when the button carries none; none by default."""
-        return None
-
     def refusal(self, target: LastLink, now: datetime) -> str | None:
         """Why this text cannot be sent now, if it cannot."""
         return None
@@ -72,7 +70,7 @@ class ConfirmedTextDialog(ComponentDialog):
 
     async def confirm_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
-        target = LastLink.from_button(turn) or LastLink.from_state(step.options) or await self.fallback_target(step)
+        target = LastLink.from_button(turn) or LastLink.from_state(step.options)
         if target is None or not target.phone:
             await turn.reply(strings.ERR_EXPIRED_CARD)
             return await step.end_dialog(False)
@@ -106,7 +104,7 @@ class ConfirmedTextDialog(ComponentDialog):
         except GraphError as exc:
             log.info("%s failed: %s %s", self.ID, type(exc).__name__, exc.status)
             if is_transient(exc):
-                await turn.reply(sentence_for(exc))
+                await turn.reply(sentence_for(exc, GraphCall.TEXT))
                 return await step.replace_dialog(self.ID, target.to_state())
             await turn.reply(text_failure_sentence(exc, premium=self.PREMIUM, failed=self.FAILED))
             return await step.end_dialog(False)
@@ -123,9 +121,6 @@ class TextLinkDialog(ConfirmedTextDialog):
     PREMIUM = strings.TEXT_NEEDS_PREMIUM
     FAILED = strings.ERR_TEXT_FAILED
 
-    async def fallback_target(self, step: WaterfallStepContext) -> LastLink | None:
-        return LastLink.from_state(await self.services.last_link.get(step.context))
-
     def confirm_card(self, target: LastLink, phone_display: str) -> dict[str, Any]:
         return confirm_text_card(phone_display=phone_display, carry=target.carry())
 
@@ -134,3 +129,28 @@ class TextLinkDialog(ConfirmedTextDialog):
 
     def sent(self, phone_display: str) -> str:
         return strings.text_sent(phone_display)
+
+
+def phone_display(e164: str) -> str:
+    """The number as the confirmation and the "texted" sentence show it."""
+    return ClientDetails(phone=e164).phone_display
+
+
+def confirm_card(target: LastLink, reason: str | None = None) -> dict[str, Any]:
+    """The "Text the link" confirmation for `target`, whose Send carries it; `reason`: why it is asked again."""
+    return confirm_text_card(phone_display=phone_display(target.phone), carry=target.carry(), reason=reason)
+
+
+async def text_the_link(services: DialogServices, turn: Turn, target: LastLink, *, deadline: float) -> str:
+    """Text the link of `target`'s meeting to its (US) number; the sentence to show. LinkFailure when it cannot be
+    sent (`transient`: worth asking again; `token_refused`: sign in again)."""
+    if not is_us_number(target.phone):
+        raise LinkFailure(strings.TEXT_US_ONLY)
+    try:
+        attendees = [SmsAttendee(target.phone, target.time_zone)]
+        await services.graph(turn.context).send_sms(target.meeting_id, attendees, deadline=deadline)
+    except GraphError as exc:
+        log.info("text failed: %s %s", type(exc).__name__, exc.status)
+        sentence = sentence_for(exc, GraphCall.TEXT) if is_transient(exc) else text_failure_sentence(exc)
+        raise LinkFailure(sentence, token_refused=isinstance(exc, Unauthorized), transient=is_transient(exc)) from None
+    return strings.text_sent(phone_display(target.phone))

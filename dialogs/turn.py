@@ -5,10 +5,15 @@ time zone, conversation kind, meeting id, tenant) instead of reading `context.ac
 activity's shape is handled in one place. `reply` is the seam for anything meant for the user alone (cards with
 their calendar, the client's details, the link, sign-in material); `say_here` is for what may be seen by everyone in
 the conversation.
+
+Shared chats are never shown private data (DESIGN.md section 3): the dialogs run no flow in a group, channel or
+meeting chat (they move it to the user's one-to-one chat, see `dialogs.main`), and `reply` enforces it: in a
+conversation that is not personal it sends nothing and logs that it withheld something.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -17,6 +22,8 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.cards import actions
 from dialogs.commands import GET_LINK, clean_text, parse_command
+
+log = logging.getLogger(__name__)
 
 _TURN_KEY = "link_bot.turn"
 
@@ -120,8 +127,11 @@ class Turn:
         return found if isinstance(found, str) else ""
 
     async def reply(self, content: Reply) -> None:
-        """Send something meant for the user alone. Every private card and sentence goes through here, so routing
-        private content out of shared chats is decided in this one place."""
+        """Send something meant for the user alone. Every private card and sentence goes through here, so keeping
+        private content out of shared chats is decided in this one place: outside a personal chat it is withheld."""
+        if not self.is_personal:
+            log.warning("withheld a private reply from a %s conversation", self.conversation_kind)
+            return
         await self.context.send_activity(_activity(content))
 
     async def say_here(self, content: Reply) -> None:

@@ -14,7 +14,7 @@ from azure.storage.blob.aio import BlobServiceClient
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import DialogSet, DialogTurnStatus, OAuthPrompt, OAuthPromptSettings, PromptOptions
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from bot.blob_storage import (
     BlobExchangeDedupe,
@@ -24,6 +24,7 @@ from bot.blob_storage import (
     blob_name,
 )
 from bot.dedupe import MemoryExchangeDedupe
+from bot.private_chat import PersonalChat, PersonalChats
 from bot.state import JsonMemoryStorage, create_dedupe, create_storage, storage_context
 from config import ConfigError, Settings
 from tests.azurite import ACCOUNT_KEY, Azurite
@@ -263,3 +264,23 @@ async def test_wrong_account_key_fails_open_without_the_key(azurite: Azurite) ->
     finally:
         await storage.close()
     assert "V3Jvbmc" not in str(caught.value)
+
+
+# --- the one-to-one chat reference (issue 15) --------------------------------------------------------------------
+
+def _personal_turn(conversation_type: str = "personal") -> TurnContext:
+    activity = Activity(
+        type=ActivityTypes.message, channel_id="msteams", service_url="https://smba.trafficmanager.net/emea/",
+        from_property=ChannelAccount(id="29:1alice"), recipient=ChannelAccount(id="28:bot"),
+        conversation=ConversationAccount(id="a:1alice-and-bot", conversation_type=conversation_type),
+        channel_data={"tenant": {"id": "tenant-1"}},
+    )
+    return TurnContext(TestAdapter(), activity)
+
+
+async def test_a_kept_personal_chat_is_found_by_another_instance(storage: BlobStorage, second_client: BlobStorage):
+    await PersonalChats(storage).remember(_personal_turn())
+    found = await PersonalChats(second_client).find(_personal_turn("groupChat"))  # asked from a shared chat
+    assert found == PersonalChat("a:1alice-and-bot", "https://smba.trafficmanager.net/emea/", "tenant-1")
+    await PersonalChats(second_client).forget(_personal_turn())
+    assert await PersonalChats(storage).find(_personal_turn()) is None

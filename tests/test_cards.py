@@ -1,6 +1,7 @@
 """Unit tests of every card builder in dialogs/cards: structure Teams accepts, exact links, local times, forms."""
 
 import ast
+import inspect
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,14 +18,15 @@ from dialogs.cards import (
     actions,
     attachment,
     client_form_card,
+    compose_card,
     confirm_reminder_card,
     confirm_text_card,
     error_card,
     help_card,
     meeting_choice_card,
     new_meeting_card,
+    notice_card,
     result_card,
-    signin_help_card,
     strings,
     task_form_card,
     welcome_card,
@@ -255,10 +257,6 @@ def test_help_card_lists_commands_and_meeting_forms() -> None:
     assert "https://teams.microsoft.com/meet/" in body
     assert "passcode" in body and "**new**" in body and "48 hours" in body
     assert "19:meeting_" in body and "won't work" in body
-
-
-def test_signin_help_card() -> None:
-    assert strings.SIGN_IN_PRIVATE in texts(signin_help_card())
 
 
 def test_error_card_with_and_without_retry() -> None:
@@ -565,6 +563,70 @@ def test_confirm_text_card() -> None:
     card = confirm_text_card(phone_display="+1 206 555 0100")
     assert "Text the link to +1 206 555 0100?" in texts(card)
     assert [s["data"]["action"] for s in submits(card)] == ["confirmText", "cancelText"]
+
+
+def test_confirm_asked_again_says_why_first() -> None:
+    card = confirm_text_card(phone_display="+1 206-555-0100", carry={"meetingId": "m", "phone": "+12065550100"},
+                             reason=strings.ERR_THROTTLED)
+    check_structure(card)
+    first = card["body"][0]
+    assert first["text"] == strings.ERR_THROTTLED and first["color"] == "attention"
+    assert by_action(card, actions.CONFIRM_TEXT)[0]["data"]["meetingId"] == "m"
+
+
+def test_notice_card_is_one_sentence() -> None:
+    card = notice_card(strings.TEXT_CANCELLED)
+    check_structure(card)
+    assert texts(card) == [strings.TEXT_CANCELLED] and "actions" not in card
+
+
+def test_task_module_result_offers_insert_with_what_the_compose_card_needs() -> None:
+    start = datetime(2025, 1, 13, 14, 0, tzinfo=UTC)
+    client = Client(name="Alex Morgan", email="alex@example.com", phone_display="+1 206-555-0100")
+    card = result_card(
+        join_url=ODD_URL, subject="Review", start=start, end=start + timedelta(minutes=30), tz_name="Europe/Paris",
+        client=client, can_text=True, meeting_id="graph-meeting-1", phone="+12065550100", now=NOW, insert=True,
+    )
+    check_structure(card)
+    assert [a["title"] for a in card["actions"]] == [strings.BUTTON_OPEN_LINK, strings.BUTTON_TEXT_LINK,
+                                                     strings.BUTTON_INSERT]
+    assert by_action(card, actions.GET_LINK) == []  # in a task module it would only reopen the form
+    (insert,) = by_action(card, actions.INSERT_LINK)
+    assert insert["associatedInputs"] == "none"  # the copy box never travels with (or overwrites) the data
+    assert insert["data"] == {
+        "action": "insertLink",
+        "link": ODD_URL,
+        "subject": "Review",
+        "start": "2025-01-13T14:00:00+00:00",
+        "end": "2025-01-13T14:30:00+00:00",
+        "clientName": "Alex Morgan",
+    }
+    assert "alex@example.com" not in json.dumps(insert) and "206" not in json.dumps(insert)
+    bare = result_card(join_url="https://x.test/j", insert=True)
+    (insert,) = by_action(bare, actions.INSERT_LINK)
+    assert insert["data"] == {"action": "insertLink", "link": "https://x.test/j"}
+
+
+def test_compose_card_shows_link_subject_time_and_name_only() -> None:
+    start = datetime(2025, 1, 13, 14, 0, tzinfo=UTC)
+    card = compose_card(
+        join_url=ODD_URL, subject="Mortgage review", start=start, end=start + timedelta(minutes=30),
+        tz_name="Europe/Paris", client_name="Alex Morgan",
+    )
+    check_structure(card)
+    facts = {f["title"]: f["value"] for fs in of_type(card, "FactSet") for f in fs["facts"]}
+    assert facts == {"Meeting": "Mortgage review", "When": "Mon 13 Jan 2025 15:00–15:30", "For": "Alex Morgan"}
+    assert [a["url"] for a in of_type(card, "Action.OpenUrl")] == [ODD_URL]
+    assert ODD_URL in texts(card) and card["fallbackText"] == ODD_URL
+    assert submits(card) == [] and not [n for n in walk(card) if n["type"].startswith("Input.")]
+    bare = compose_card(join_url="https://x.test/j")
+    assert of_type(bare, "FactSet") == [] and "https://x.test/j" in texts(bare)
+
+
+def test_compose_card_takes_no_email_or_phone() -> None:
+    assert set(inspect.signature(compose_card).parameters) == {
+        "join_url", "subject", "start", "end", "tz_name", "client_name",
+    }
 
 
 # --- samples CLI ------------------------------------------------------------------------------------------------

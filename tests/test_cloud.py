@@ -218,6 +218,81 @@ def test_connector_answers_members_and_meetings(cloud: LoopbackCloud) -> None:
     assert unknown.status_code == 404
 
 
+def _open_chat(cloud: LoopbackCloud, body: dict[str, Any]) -> requests.Response:
+    return requests.post(f"{cloud.connector.base_url}/v3/conversations", json=body, headers=_bot_headers(cloud),
+                         timeout=5)
+
+
+def test_connector_opens_one_to_one_chats_like_teams(cloud: LoopbackCloud) -> None:
+    erin = cloud.user("erin")
+    bot = {"id": f"28:{cloud.app_id}"}
+    by_teams_id = _open_chat(cloud, {"bot": bot, "isGroup": False, "members": [{"id": erin.teams_id}],
+                                     "tenantId": cloud.tenant_id})
+    by_aad_id = _open_chat(cloud, {"bot": bot, "members": [{"id": erin.aad_object_id}],
+                                   "channelData": {"tenant": {"id": cloud.tenant_id}}})
+
+    personal = cloud.activity(user="erin")["conversation"]["id"]  # what erin's own messages carry
+    assert by_teams_id.status_code == by_aad_id.status_code == 201
+    assert by_teams_id.json()["id"] == by_aad_id.json()["id"] == personal
+    assert cloud.connector.personal_conversation("erin") == personal
+    assert by_teams_id.json()["serviceUrl"] == cloud.connector.service_url
+    assert cloud.connector.created_conversations == [
+        {"id": personal, "members": [erin.teams_id], "isGroup": False, "tenantId": cloud.tenant_id, "bot": bot},
+        {"id": personal, "members": [erin.aad_object_id], "isGroup": None, "tenantId": cloud.tenant_id, "bot": bot},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"isGroup": True}, 400),
+        ({"members": []}, 400),
+        ({"members": [{"id": "erin"}, {"id": "frank"}]}, 400),
+        ({"tenantId": "another-tenant"}, 400),
+        ({"tenantId": None}, 400),
+        ({"members": [{"id": "29:1nobody"}]}, 404),
+    ],
+)
+def test_connector_refuses_what_teams_refuses(cloud: LoopbackCloud, change: dict[str, Any], status: int) -> None:
+    cloud.user("frank")
+    body = {"bot": {"id": f"28:{cloud.app_id}"}, "isGroup": False, "members": [{"id": cloud.user("erin").teams_id}],
+            "tenantId": cloud.tenant_id, **change}
+    assert _open_chat(cloud, body).status_code == status
+    assert cloud.connector.created_conversations == []
+
+
+def test_connector_refuses_personal_chats_on_demand(cloud: LoopbackCloud) -> None:
+    erin, frank = cloud.user("erin"), cloud.user("frank")
+
+    def open_for(user: Any) -> requests.Response:
+        return _open_chat(cloud, {"isGroup": False, "members": [{"id": user.teams_id}], "tenantId": cloud.tenant_id})
+
+    cloud.connector.refuse_personal_chat(403, user="frank")
+    refused, allowed = open_for(frank), open_for(erin)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "BotNotInConversationRoster"
+    assert allowed.status_code == 201
+    cloud.connector.refuse_personal_chat(404)
+    assert open_for(erin).status_code == 404
+    assert [c["members"] for c in cloud.connector.created_conversations] == [[erin.teams_id]]
+    with pytest.raises(ValueError):
+        cloud.connector.refuse_personal_chat(500)
+    cloud.connector.reset()
+    assert open_for(frank).status_code == 201
+
+
+def test_connector_keeps_activities_per_conversation(cloud: LoopbackCloud) -> None:
+    base, headers = cloud.connector.base_url, _bot_headers(cloud)
+    for conversation, text in (("19:group@thread.v2", "one"), ("a:1me", "two"), ("19:group@thread.v2", "three")):
+        url = f"{base}/v3/conversations/{quote(conversation, safe='')}/activities"
+        assert requests.post(url, json={"type": "message", "text": text}, headers=headers, timeout=5).ok
+    reply = f"{base}/v3/conversations/{quote('a:1me', safe='')}/activities/123"
+    assert requests.post(reply, json={"type": "message", "text": "four"}, headers=headers, timeout=5).ok
+
+    assert [a["text"] for a in cloud.connector.activities_in("19:group@thread.v2")] == ["one", "three"]
+    assert [a["text"] for a in cloud.connector.activities_in("a:1me")] == ["two", "four"]
+    assert cloud.connector.activities_in("nowhere") == []
+
+
 async def test_await_activities_does_not_block_the_callers_loop(cloud: LoopbackCloud) -> None:
     url = f"{cloud.connector.base_url}/v3/conversations/c1/activities"
     waiting = asyncio.create_task(cloud.connector.await_activities(1, timeout=2.0))

@@ -40,6 +40,11 @@ class Chat:
         status, _ = await self.bot.post(activity)
         assert status == 201
 
+    async def press(self, data: dict[str, Any]) -> None:
+        """Tap a card's button: post exactly the `data` it carries."""
+        status, _ = await self.bot.post(self.bot.cloud.activity(None, user=self.user, value=data, **self.options))
+        assert status == 201
+
     def _mine(self) -> list[dict[str, Any]]:
         return [a for a in self.bot.cloud.connector.activities if a["conversation"]["id"] == self.conversation]
 
@@ -65,6 +70,13 @@ def aad(cloud: Any, user: str) -> str:
 
 def meeting_for(cloud: Any, sim: Any, user: str = "alice", subject: str = "Mortgage review") -> Any:
     return sim.add_meeting(aad(cloud, user), subject, SOON, SOON + timedelta(minutes=30))
+
+
+def button_data(activity: dict[str, Any], action: str) -> dict[str, Any]:
+    """The data of the one submit button for `action` on the activity's card."""
+    [card] = adaptive_cards(activity)
+    [data] = [a["data"] for a in card.get("actions", []) if a.get("data", {}).get("action") == action]
+    return dict(data)
 
 
 def result_url(activity: dict[str, Any]) -> str:
@@ -185,15 +197,76 @@ async def test_client_details_valid_then_text_the_link(cloud, sim, signed_in):
         text = card_text(result)
         assert result_url(result) == meeting.virtual_appointment_url
         assert "Alex Morgan" in text and "alex@example.com" in text and "+1 206-555-0100" in text
-        assert actions.TEXT_LINK in text
-        await chat.submit(actions.TEXT_LINK)
+        text_it = button_data(result, actions.TEXT_LINK)  # the button carries its meeting and number
+        assert text_it == {"action": actions.TEXT_LINK, "meetingId": meeting.id, "phone": "+12065550100"}
+        await chat.press(text_it)
         confirm = await chat.reply()
         assert "+1 206-555-0100" in card_text(confirm)
-        await chat.submit(actions.CONFIRM_TEXT)
+        await chat.press(button_data(confirm, actions.CONFIRM_TEXT))
         done = await chat.reply()
         assert done["text"] == strings.text_sent("+1 206-555-0100")
         [sms] = sim.sms_sent
         assert json.dumps(sms).count("+12065550100") == 1
+
+
+async def test_an_older_cards_text_the_link_texts_that_cards_meeting_and_number(cloud, sim, signed_in):
+    first = meeting_for(cloud, sim, subject="First appointment")
+    second = meeting_for(cloud, sim, subject="Second appointment")
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot, locale="en-US")
+        cards = []
+        for meeting, phone in ((first, "(206) 555-0100"), (second, "(312) 922-4122")):
+            await chat.say(f"get link {meeting.id}")
+            await chat.reply()
+            await chat.submit(actions.CLIENT_DETAILS, clientPhone=phone)
+            cards.append(await chat.reply())
+        await chat.press(button_data(cards[0], actions.TEXT_LINK))  # the older card, after a newer link
+        confirm = await chat.reply()
+        assert "+1 206-555-0100" in card_text(confirm) and "312" not in card_text(confirm)
+        await chat.press(button_data(confirm, actions.CONFIRM_TEXT))
+        assert (await chat.reply())["text"] == strings.text_sent("+1 206-555-0100")
+        [sms] = sim.sms_sent
+        assert sms["meeting_id"] == first.id
+        assert [a["phoneNumber"] for a in sms["body"]["attendees"]] == ["+12065550100"]
+
+
+CONSENT_403 = {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the "
+                          "operation."}}
+
+
+@pytest.mark.parametrize(
+    ("refused", "permission"),
+    [
+        ("calendarView", "Calendars.Read"),
+        ("getVirtualAppointmentJoinWebUrl", "VirtualAppointment.Read"),
+        ("onlineMeetings", "OnlineMeetings.Read"),
+        ("sendVirtualAppointmentSms", "VirtualAppointmentNotification.Send"),
+    ],
+)
+async def test_the_consent_sentence_names_the_permission_that_was_missing(cloud, sim, signed_in, refused, permission):
+    meeting = meeting_for(cloud, sim)
+    sim.inject(refused, status=403, body=CONSENT_403, times=5)
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot, locale="en-US")
+        if refused == "calendarView":
+            await chat.say("get link")
+            shown = card_text(await chat.reply())
+        elif refused == "onlineMeetings":
+            await chat.say(f"get link {meeting.join_web_url}")  # looked up by its join URL ($filter)
+            shown = card_text(await chat.reply())
+        else:
+            await chat.say(f"get link {meeting.id}")
+            await chat.reply()
+            await chat.submit(actions.CLIENT_DETAILS, clientPhone="(206) 555-0100")
+            result = await chat.reply()
+            if refused == "sendVirtualAppointmentSms":
+                await chat.press(button_data(result, actions.TEXT_LINK))
+                await chat.press(button_data(await chat.reply(), actions.CONFIRM_TEXT))
+                result = await chat.reply()
+            shown = card_text(result)
+    assert f"its {permission} permission" in shown, shown
+    others = {"Calendars.Read", "VirtualAppointment.Read", "OnlineMeetings.Read", "VirtualAppointmentNotification.Send"}
+    assert not any(f"its {other} permission" in shown for other in others - {permission})
 
 
 async def test_invalid_client_details_are_asked_again_keeping_what_was_typed(cloud, sim, signed_in):
@@ -336,7 +409,10 @@ async def test_in_a_meeting_chat_this_meeting_is_the_default(cloud, sim, signed_
     async with running_bot(cloud, sim) as bot:
         chat = Chat(bot, conversation_type="groupChat", meeting_id="m1", mention=True)
         await chat.say("get link")
-        result = await finish_without_client(chat)
+        assert (await chat.reply())["text"] == strings.PRIVATE_FLOW_STARTED  # issue 15: the flow goes private
+        private = Chat(bot)
+        assert (await private.reply())["text"] == strings.PRIVATE_FLOW_INTRO
+        result = await finish_without_client(private)
         assert result_url(result) == meeting.virtual_appointment_url
         paths = [r.path for r in sim.requests]
         teams_id = cloud.meeting_ids("m1")[1]
@@ -350,11 +426,14 @@ async def test_meeting_chat_without_meeting_info_says_it_could_not_read_the_meet
     async with running_bot(cloud, sim) as bot:
         chat = Chat(bot, conversation_type="groupChat", meeting_id="unknown", mention=True)
         await chat.say("get link")
-        asked = card_text(await chat.reply())
+        assert (await chat.reply())["text"] == strings.PRIVATE_FLOW_STARTED  # issue 15: the flow goes private
+        private = Chat(bot)
+        assert (await private.reply())["text"] == strings.PRIVATE_FLOW_INTRO
+        asked = card_text(await private.reply())
         assert strings.ERR_MEETING_INFO in asked
         assert strings.REF_NOT_IN_MEETING not in asked
-        await chat.say(meeting.join_web_url)
-        result = await finish_without_client(chat)
+        await private.say(meeting.join_web_url)
+        result = await finish_without_client(private)
         assert result_url(result) == meeting.virtual_appointment_url
 
 

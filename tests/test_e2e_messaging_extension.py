@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -69,6 +71,24 @@ def form_of(body: dict[str, Any]) -> dict[str, Any]:
     return card["content"]
 
 
+def task_result_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The result card a submit answers privately, in the task module (`task/continue`)."""
+    card = form_of(body)
+    assert strings.RESULT_TITLE in texts(card), texts(card)
+    return card
+
+
+def button_data(card: dict[str, Any], action: str) -> dict[str, Any]:
+    [data] = [e["data"] for e in flat(card) if e.get("type") == "Action.Submit" and e["data"]["action"] == action]
+    return dict(data)
+
+
+def press(cloud: Any, data: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """A submitAction carrying a task-module card button's data, as Teams sends it."""
+    value = {"commandId": COMMAND, "commandContext": "compose", "data": data}
+    return cloud.invoke("composeExtension/submitAction", value, **options)
+
+
 def result_of(body: dict[str, Any]) -> dict[str, Any]:
     """The Adaptive Card of a `composeExtension` result."""
     extension = body["composeExtension"]
@@ -119,7 +139,7 @@ async def test_fetch_without_a_token_asks_teams_to_sign_in(cloud, sim):
         status, body = await bot.post(fetch(cloud))
     assert status == 200
     extension = body["composeExtension"]
-    assert extension["type"] == "silentAuth"  # Teams tries SSO first (webApplicationInfo), else shows the link
+    assert extension["type"] == "auth"  # an action command's sign-in (silentAuth is for search commands)
     [action] = extension["suggestedActions"]["actions"]
     assert action["type"] == "openUrl"
     assert action["value"].startswith(f"{cloud.token_service.base_url}/signin?state=")
@@ -173,7 +193,7 @@ async def test_meeting_chat_form_and_link_come_from_the_meeting_info_not_the_tea
 
         status, body, elapsed = await timed_post(bot, submit(cloud, "this meeting", meeting_id="consult"))
     assert status == 200 and elapsed < TEAMS_LIMIT_S
-    result = result_of(body)
+    result = task_result_of(body)
     assert open_urls(result) == [meeting.virtual_appointment_url]
     assert "Mortgage review - Jordan Lee" in json.dumps(result)  # the meeting fact
     fetched = [r for r in cloud.connector.requests if r["path"].startswith("/v1/meetings/")]
@@ -226,12 +246,53 @@ async def test_submit_gives_the_result_card_with_the_exact_url_graph_returned(cl
         )
         status, body, elapsed = await timed_post(bot, activity)
     assert status == 200 and elapsed < TEAMS_LIMIT_S
-    card = result_of(body)
+    card = task_result_of(body)  # privately, in the task module: nothing goes into the conversation by itself
     assert open_urls(card) == [meeting.virtual_appointment_url]
-    assert input_value(card, "joinUrl") == meeting.virtual_appointment_url
+    assert input_value(card, "joinUrl") == meeting.virtual_appointment_url  # the copy box
     shown = json.dumps(card)
     assert "Jordan Lee" in shown and "+1 206-555-0100" in shown
+    assert button_data(card, "textLink") == {"action": "textLink", "meetingId": meeting.id, "phone": "+12065550100"}
     assert sim.count("getVirtualAppointmentJoinWebUrl") == 1
+    assert cloud.connector.activities == []
+
+
+async def test_insert_into_message_puts_the_link_subject_time_and_name_but_never_email_or_phone(cloud, sim):
+    meeting = alice_meeting(cloud, sim, subject="Mortgage review")
+    cloud.token_service.give_token("alice")
+    async with running_bot(cloud, sim) as bot:
+        client = {"clientName": "Jordan Lee", "clientEmail": "Jordan@Example.com", "clientPhone": "+1 206 555 0100"}
+        status, body = await bot.post(submit(cloud, meeting.join_web_url, **client))
+        assert status == 200
+        insert = button_data(task_result_of(body), "insertLink")
+        status, body, elapsed = await timed_post(bot, press(cloud, insert))
+    assert status == 200 and elapsed < TEAMS_LIMIT_S
+    card = result_of(body)  # into the compose box, for the user to send
+    assert open_urls(card) == [meeting.virtual_appointment_url]
+    shown = texts(card) + json.dumps(card)
+    assert "Mortgage review" in shown and "Jordan Lee" in shown
+    assert meeting.start.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M") in shown  # the user's time zone
+    assert "jordan@example.com" not in shown.lower()
+    assert not re.search(r"\D{0,3}".join("2065550100"), shown), "the client's number is in the compose card"
+    assert sim.count("getVirtualAppointmentJoinWebUrl") == 1  # the insert needs no Graph call
+    assert cloud.connector.activities == []
+
+
+async def test_text_the_link_from_the_task_module_confirms_that_number_then_sends(cloud, sim):
+    meeting = alice_meeting(cloud, sim)
+    cloud.token_service.give_token("alice")
+    async with running_bot(cloud, sim) as bot:
+        status, body = await bot.post(submit(cloud, meeting.id, clientPhone="(206) 555-0100", locale="en-US"))
+        text_it = button_data(task_result_of(body), "textLink")
+        status, body = await bot.post(press(cloud, text_it))
+        confirm = form_of(body)
+        assert "Text the link to +1 206-555-0100?" in texts(confirm)
+        assert sim.sms_sent == []  # nothing is sent before the confirmation
+        status, body = await bot.post(press(cloud, button_data(confirm, "confirmText")))
+    assert status == 200
+    assert strings.text_sent("+1 206-555-0100") in json.dumps(body)
+    [sms] = sim.sms_sent
+    assert sms["meeting_id"] == meeting.id
+    assert [a["phoneNumber"] for a in sms["body"]["attendees"]] == ["+12065550100"]
     assert cloud.connector.activities == []
 
 
@@ -281,7 +342,7 @@ async def test_graph_at_3_seconds_is_still_answered_with_the_link(cloud, sim):
         status, body, elapsed = await timed_post(bot, submit(cloud, meeting.id))
     assert status == 200
     assert 3.0 <= elapsed < TEAMS_LIMIT_S
-    assert open_urls(result_of(body)) == [meeting.virtual_appointment_url]
+    assert open_urls(task_result_of(body)) == [meeting.virtual_appointment_url]
 
 
 @pytest.mark.parametrize(
@@ -317,7 +378,7 @@ async def test_a_repeated_invoke_calls_graph_once(cloud, sim):
         other = await bot.post(submit(cloud, meeting.id))  # a new invoke (new id) is not a repeat
     assert first[0] == second[0] == third[0] == 200
     assert first[1] == second[1] == third[1]
-    assert open_urls(result_of(first[1])) == [meeting.virtual_appointment_url]
+    assert open_urls(task_result_of(first[1])) == [meeting.virtual_appointment_url]
     assert other[0] == 200
     assert sim.count("getVirtualAppointmentJoinWebUrl") == 2  # one for the repeated invoke, one for the new one
 

@@ -122,13 +122,13 @@ async def test_sign_out_reaches_the_token_service(cloud, sim):
 async def test_group_chat_sign_in_happens_privately(cloud, sim):
     async with running_bot(cloud, sim) as bot:
         assert (await bot.say("get link", conversation_type="groupChat", mention=True))[0] == 201
-        activities = await cloud.connector.await_activities(2)
+        activities = await cloud.connector.await_activities(3)  # issue 15: one sentence, then the 1:1 chat
         group = [r for r in cloud.connector.requests if r["method"] == "POST" and "/activities" in r["path"]]
         created = [r for r in cloud.connector.requests if r["method"] == "POST" and r["path"] == "/v3/conversations"]
         assert len(created) == 1
         to_group = [a for a, r in zip(activities, group, strict=True) if "19:" in r["path"]]
         private = [a for a in activities if oauth_cards(a)]
-        assert to_group and not any(oauth_cards(a) for a in to_group)  # nothing token-related in the group
+        assert [a["text"] for a in to_group] == [strings.PRIVATE_FLOW_STARTED]  # nothing token-related in the group
         assert "signin" not in json.dumps(to_group).lower().replace("sign in", "")
         assert len(private) == 1 and private[0]["conversation"]["conversationType"] == "personal"
 
@@ -136,12 +136,14 @@ async def test_group_chat_sign_in_happens_privately(cloud, sim):
         finish = exchange_invoke(cloud, extra={"conversation": {"id": personal_id, "conversationType": "personal"}})
         status, _ = await bot.post(finish)
         assert status == 200
-        done = await cloud.connector.await_activities(3)
-        assert done[2]["text"] == strings.SIGNED_IN_NEXT
+        done = await cloud.connector.await_activities(4)
+        assert strings.ASK_MEETING_NO_UPCOMING in card_text(done[3])  # the flow goes on in the 1:1 chat
+        assert done[3]["conversation"]["id"] == personal_id
 
         await bot.say("get link", conversation_type="groupChat", mention=True)  # back in the group: signed in
-        later = await cloud.connector.await_activities(4)
-        assert strings.ASK_MEETING_NO_UPCOMING in card_text(later[3])
+        later = await cloud.connector.await_activities(7)
+        assert [a.get("text") for a in later[4:6]].count(strings.PRIVATE_FLOW_STARTED) == 1
+        assert strings.ASK_MEETING_NO_UPCOMING in card_text(later[6]) and later[6]["conversation"]["id"] == personal_id
 
 
 async def test_a_warm_turn_asks_the_token_service_once_and_keeps_no_token(cloud, sim):

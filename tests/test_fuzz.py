@@ -241,7 +241,8 @@ OPTIONAL_KEYS = ["id", "timestamp", "localTimestamp", "localTimezone", "channelI
 EXTRA_KEYS = st.sampled_from([*OPTIONAL_KEYS, "attachments", "membersAdded", "membersRemoved", "action", "speak",
                               "textFormat", "relatesTo", "callerId", "semanticAction", "label"]) | st.text(max_size=8)
 INPUTS = [actions.INPUT_MEETING_REF, actions.INPUT_CLIENT_NAME, actions.INPUT_CLIENT_EMAIL, actions.INPUT_CLIENT_PHONE,
-          actions.INPUT_SUBJECT, actions.INPUT_START_DATE, actions.INPUT_START_TIME, actions.INPUT_DURATION]
+          actions.INPUT_SUBJECT, actions.INPUT_START_DATE, actions.INPUT_START_TIME, actions.INPUT_DURATION,
+          actions.DATA_MEETING_ID, actions.DATA_PHONE, actions.DATA_LINK, actions.DATA_START]
 INPUT_VALUES = st.one_of(
     JSON,
     st.sampled_from(["", " ", "alex@example.com", "a@b", "+1 206 555 0100", "(206) 555-0100", "+44 20 7946 0958",
@@ -309,7 +310,8 @@ def _go_to(served: Served, user: str, meeting: SimMeeting, step: str) -> None:
         _say(served, user, None, {"action": actions.SKIP})
     elif step == "confirm":
         _say(served, user, None, {"action": actions.CLIENT_DETAILS, actions.INPUT_CLIENT_PHONE: "+1 206 555 0100"})
-        _say(served, user, None, {"action": actions.TEXT_LINK})
+        text_it = {"action": actions.TEXT_LINK, actions.DATA_MEETING_ID: meeting.id, actions.DATA_PHONE: "+12065550100"}
+        _say(served, user, None, text_it)
     elif step == "error":
         served.sim.inject("getVirtualAppointmentJoinWebUrl", status=503, retry_after="0", times=5)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+from bot.private_chat import PersonalChat
 from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientForm
 from dialogs.link import LastLink, LinkRequest
@@ -65,3 +66,13 @@ def test_bookings_meeting_and_reminder_target_round_trip():
     target = LastLink("m", "+12065550100", "Europe/Paris", START)
     assert LastLink.from_state(round_trip(target.to_state())) == target
     assert target.carry() == {"meetingId": "m", "phone": "+12065550100", "start": START.isoformat()}
+
+
+def test_personal_chat_reference_round_trips_and_rejects_garbage():
+    chat = PersonalChat("a:1xyz", "https://smba.trafficmanager.net/emea/", "tenant-1")
+    assert PersonalChat.from_state(round_trip(chat.to_state())) == chat
+    bare = PersonalChat("a:1", "https://s/")
+    assert PersonalChat.from_state(round_trip(bare.to_state())) == bare
+    for garbage in (None, [], {"conversationId": "a:1"}, {**chat.to_state(), "version": 2},
+                    {**chat.to_state(), "serviceUrl": 5}, {**chat.to_state(), "conversationId": ""}):
+        assert PersonalChat.from_state(garbage) is None

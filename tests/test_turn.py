@@ -53,3 +53,27 @@ def test_read_once_per_turn():
 def test_invokes_have_no_command():
     turn = Turn.of(context(type=ActivityTypes.invoke, name="composeExtension/fetchTask", value={"commandId": "x"}))
     assert (turn.command, turn.text, turn.values) == (None, "", {"commandId": "x"})
+
+
+async def test_private_replies_are_withheld_outside_a_personal_chat(caplog):
+    """Issue 15: `reply` (the link, the client, the calendar, sign-in) never reaches a shared conversation;
+    `say_here` (one plain sentence anyone may read) does."""
+    sent: dict[str, list[object]] = {}
+    for kind in ("personal", "groupChat", "channel"):
+        ctx = context(text="get link", kind=kind)
+        ctx.on_send_activities(_recorder(sent.setdefault(kind, [])))
+        turn = Turn.of(ctx)
+        await turn.reply({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "link"}]})
+        await turn.reply("private sentence")
+        await turn.say_here("for everyone")
+    assert [getattr(a, "text", None) for a in sent["personal"]] == [None, "private sentence", "for everyone"]
+    assert [a.text for a in sent["groupChat"]] == [a.text for a in sent["channel"]] == ["for everyone"]
+    assert "withheld a private reply from a groupChat conversation" in caplog.text
+
+
+def _recorder(into: list[object]):
+    async def record(ctx, activities, next_send):
+        into.extend(activities)
+        return await next_send()
+
+    return record

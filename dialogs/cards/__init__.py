@@ -6,9 +6,9 @@ Wire names (action and input ids) are in ``actions``; every user-facing sentence
 
 from .elements import Card, attachment
 from .forms import client_form_card, new_meeting_card, task_form_card
-from .info import error_card, help_card, signin_help_card, welcome_card
+from .info import error_card, help_card, notice_card, welcome_card
 from .meetings import MeetingLike, meeting_choice_card
-from .result import ClientLike, confirm_reminder_card, confirm_text_card, result_card
+from .result import ClientLike, compose_card, confirm_reminder_card, confirm_text_card, result_card
 
 __all__ = [
     "Card",
@@ -16,14 +16,15 @@ __all__ = [
     "MeetingLike",
     "attachment",
     "client_form_card",
+    "compose_card",
     "confirm_reminder_card",
     "confirm_text_card",
     "error_card",
     "help_card",
     "meeting_choice_card",
     "new_meeting_card",
+    "notice_card",
     "result_card",
-    "signin_help_card",
     "task_form_card",
     "welcome_card",
 ]

@@ -22,6 +22,7 @@ CONFIRM_REMINDER = "confirmReminder"
 SUBMIT_TASK = "submitTask"
 CREATE_MEETING = "createMeeting"
 RETRY = "retry"
+INSERT_LINK = "insertLink"  # messaging extension: put the compose card (DATA_* keys below) into the compose box
 
 ALL_ACTIONS: frozenset[str] = frozenset(
     {
@@ -41,6 +42,7 @@ ALL_ACTIONS: frozenset[str] = frozenset(
         SUBMIT_TASK,
         CREATE_MEETING,
         RETRY,
+        INSERT_LINK,
     }
 )
 
@@ -60,6 +62,10 @@ DATA_CHOICE = "choice"  # the chosen meeting's key among those offered
 DATA_MEETING_ID = "meetingId"  # the Graph onlineMeeting id
 DATA_PHONE = "phone"  # E.164
 DATA_START = "start"  # ISO 8601, the meeting's start (the reminder is offered only > 15 minutes before it)
+DATA_LINK = "link"  # the client join link ("joinUrl" is the copy box's input id, which must not overwrite it)
+DATA_SUBJECT = "subject"
+DATA_END = "end"  # ISO 8601, the meeting's end
+DATA_CLIENT_NAME = "clientName"
 
 # Keys of the ``errors`` mappings the form cards accept (ClientDetails field names, plus the meeting).
 FIELD_NAME = "name"

@@ -1,4 +1,4 @@
-"""Cards that explain rather than ask: welcome, help, private sign-in, and errors.
+"""Cards that explain rather than ask: welcome, help, notices and errors.
 
 Buttons are plain ``Action.Submit`` with ``data: {"action": ...}`` rather than Teams ``messageBack`` (which would
 post "get link" as if typed). Every card then routes the same way (by ``data["action"]``), the bot has one code path
@@ -39,14 +39,9 @@ def help_card() -> Card:
     return adaptive_card(body, [submit(strings.BUTTON_GET_LINK, actions.GET_LINK, primary=True)])
 
 
-def signin_help_card() -> Card:
-    """Shown in group and meeting chats, where signing in happens in the private chat with the bot."""
-    body = [
-        heading(strings.SIGN_IN_PRIVATE_TITLE),
-        text(strings.SIGN_IN_PRIVATE),
-        text(strings.SIGN_IN_PRIVATE_NEXT, subtle=True),
-    ]
-    return adaptive_card(body, full_width=False)
+def notice_card(message: str) -> Card:
+    """One plain sentence, where only a card can be shown (a task module): done, cancelled, or why not."""
+    return adaptive_card([text(message)], full_width=False, fallback_text=message)
 
 
 def error_card(message: str, *, retry_action: str | None = None) -> Card:

@@ -13,11 +13,15 @@ from pathlib import Path
 from . import actions, strings
 from .elements import Card
 from .forms import client_form_card, new_meeting_card, task_form_card
-from .info import error_card, help_card, signin_help_card, welcome_card
+from .info import error_card, help_card, notice_card, welcome_card
 from .meetings import meeting_choice_card
-from .result import confirm_reminder_card, confirm_text_card, result_card
+from .result import compose_card, confirm_reminder_card, confirm_text_card, result_card
 
 SAMPLE_TZ = "America/New_York"
+SAMPLE_CARRY = {
+    actions.DATA_MEETING_ID: "MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ",
+    actions.DATA_PHONE: "+12065550100",
+}
 SAMPLE_NOW = datetime(2025, 3, 3, 13, 30, tzinfo=UTC)  # Mon 3 Mar 2025, 08:30 in New York
 SAMPLE_JOIN_URL = (
     "https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=a796be92-1e3c-4a5b-9d2e-6f0c8b7a1d24"
@@ -112,35 +116,46 @@ def sample_cards() -> dict[str, Callable[[], Card]]:
             errors={actions.FIELD_EMAIL: strings.INVALID_EMAIL},
             meeting_subject=first.subject,
         ),
-        "result": lambda: result_card(
+        "result": lambda: _sample_result(first),
+        "result_task_module": lambda: _sample_result(first, insert=True),
+        "compose": lambda: compose_card(
             join_url=SAMPLE_JOIN_URL,
             subject=first.subject,
             start=first.start,
             end=first.end,
             tz_name=SAMPLE_TZ,
-            client=SampleClient("Alex Morgan", "alex.morgan@example.com", "+1 206-555-0100"),
-            can_text=True,
-            can_remind=True,
-            meeting_id="MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ",
-            phone="+12065550100",
-            now=SAMPLE_NOW,
+            client_name="Alex Morgan",
         ),
-        "confirm_text": lambda: confirm_text_card(phone_display="+1 206-555-0100"),
+        "confirm_text": lambda: confirm_text_card(phone_display="+1 206-555-0100", carry=SAMPLE_CARRY),
         "confirm_reminder": lambda: confirm_reminder_card(
             phone_display="+1 206-555-0100",
-            carry={
-                actions.DATA_MEETING_ID: "MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ",
-                actions.DATA_PHONE: "+12065550100",
-                actions.DATA_START: "2025-03-03T13:15:00+00:00",
-            },
+            carry={**SAMPLE_CARRY, actions.DATA_START: "2025-03-03T13:15:00+00:00"},
         ),
         "error": lambda: error_card(strings.ERR_THROTTLED, retry_action=actions.GET_LINK),
         "task_form": lambda: task_form_card(in_meeting=True, name="Alex Morgan"),
-        "signin_help": signin_help_card,
+        "notice": lambda: notice_card(strings.text_sent("+1 206-555-0100")),
         "new_meeting": lambda: new_meeting_card(
             subject=strings.NEW_MEETING_SUBJECT, start_date="2025-01-13", start_time="09:15"
         ),
     }
+
+
+def _sample_result(meeting: SampleMeeting, *, insert: bool = False) -> Card:
+    """The result card for `meeting`, in chat or (`insert`) in the messaging extension's task module."""
+    return result_card(
+        join_url=SAMPLE_JOIN_URL,
+        subject=meeting.subject,
+        start=meeting.start,
+        end=meeting.end,
+        tz_name=SAMPLE_TZ,
+        client=SampleClient("Alex Morgan", "alex.morgan@example.com", "+1 206-555-0100"),
+        can_text=True,
+        can_remind=not insert,
+        meeting_id=SAMPLE_CARRY[actions.DATA_MEETING_ID],
+        phone=SAMPLE_CARRY[actions.DATA_PHONE],
+        now=SAMPLE_NOW,
+        insert=insert,
+    )
 
 
 def write_samples(directory: Path) -> list[Path]:

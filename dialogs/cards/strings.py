@@ -62,6 +62,8 @@ BUTTON_SEND = "Send"
 BUTTON_TRY_AGAIN = "Try again"
 BUTTON_GET_CLIENT_LINK = "Get client link"
 BUTTON_SIGN_IN = "Sign in"
+BUTTON_INSERT = "Insert into message"
+BUTTON_JOIN = "Join the appointment"
 
 # --- Choosing the meeting --------------------------------------------------------------------------------------
 
@@ -152,6 +154,11 @@ DURATION_CHOICES = (
     ("90", "1½ hours"),
 )
 
+# The card the messaging extension puts into the compose box: what the client needs, nothing about them but a name.
+COMPOSE_TITLE = "Your virtual appointment"
+COMPOSE_FOR = "For"
+COMPOSE_HINT = "Join from any web browser; no app needed. You'll wait in the lobby until you're let in."
+
 # --- Texting the link ------------------------------------------------------------------------------------------
 
 TEXT_CONFIRM_NOTE = "Your client gets a text message with the join link."
@@ -168,12 +175,19 @@ REMINDER_TOO_LATE = "The meeting starts in less than 15 minutes, so it's too lat
 REMINDER_NEEDS_PREMIUM = "Reminder texts need Teams Premium, so please remind your client another way."
 ERR_REMINDER_FAILED = "I couldn't set up the reminder text, so please remind your client another way."
 
+# --- Shared chats (group, channel, meeting): said there, and nothing else ---------------------------------------
+
+PRIVATE_FLOW_STARTED = "I've sent you a private message, so we can carry on there."
+PRIVATE_FLOW_UNAVAILABLE = (
+    "I can't message you privately yet, so please open a chat with me first "
+    "(find me under Apps in Teams, or ask your admin to add me for you), then type get link there."
+)
+# Said first in the one-to-one chat, so the user knows why the bot wrote.
+PRIVATE_FLOW_INTRO = "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
+
 # --- Sign-in, sign-out, cancel ---------------------------------------------------------------------------------
 
 SIGN_IN_PROMPT = "Please sign in so I can get the link for you."
-SIGN_IN_PRIVATE_TITLE = "Sign in privately"
-SIGN_IN_PRIVATE = "To keep your account safe, I'll ask you to sign in in our one-to-one chat."
-SIGN_IN_PRIVATE_NEXT = "Open a chat with me, sign in there, then come back here and type get link again."
 SIGN_IN_FAILED = "Sign-in didn't finish, so please type get link to try again."
 SIGNED_IN_NEXT = "You're signed in; type get link here, or in the chat you came from."
 SIGNED_OUT = "You're signed out; type get link whenever you want to sign in again."
@@ -186,10 +200,18 @@ ME_SIGN_IN = "Sign in to get client join links"
 # --- Things that went wrong (one sentence each, saying what to do) ---------------------------------------------
 
 ERR_SIGN_IN_AGAIN = "Your sign-in has expired, so please sign in again."
-ERR_ADMIN_CONSENT = (
-    "This app isn't allowed to read virtual appointments yet, "
-    "so please ask your Microsoft 365 admin to approve its VirtualAppointment.Read permission."
+ADMIN_CONSENT = (
+    "This app isn't allowed to {what} yet, so please ask your Microsoft 365 admin to approve its {permission} "
+    "permission."
 )
+# What the app could not do, for ADMIN_CONSENT, one per kind of Graph call (dialogs.graph_errors.GraphCall).
+CONSENT_JOIN_LINK = "get client join links"
+CONSENT_LOOKUP = "look up your meetings"
+CONSENT_CALENDAR = "read your calendar"
+CONSENT_CREATE_EVENT = "put meetings on your calendar"
+CONSENT_CREATE_MEETING = "set up meetings"
+CONSENT_TEXT = "send text messages"
+CONSENT_BOOKINGS = "read your Bookings appointments"
 ERR_NOT_ORGANIZER = (
     "I can only get links for meetings you set up yourself, "
     "so please ask the person who set up the meeting for the link."
@@ -203,9 +225,6 @@ ERR_TEXT_FAILED = "I couldn't send the text, so please send the link another way
 ERR_TENANT_NOT_ALLOWED = "This app isn't available for your workplace, so please contact your IT team."
 TRY_AGAIN_HINT = "Tap Try again, or type get link to start over."
 ERR_EXPIRED_CARD = "That card is from an earlier request, so please type get link to start again."
-SIGN_IN_PRIVATE_FAILED = (
-    "I couldn't open a private chat with you, so please open a chat with me and type get link there."
-)
 ERR_GENERIC = "Sorry, something went wrong on our side. Please try again."
 # Stored state for this user and conversation could not be read (bot/errors.py): it was reset.
 STATE_RESET = "I lost track of your earlier request; say get link to start again."
@@ -222,6 +241,11 @@ def name_too_long(limit: int) -> str:
 def client_details_for(subject: str) -> str:
     """Subtitle of the client form naming the meeting the link is for."""
     return CLIENT_DETAILS_FOR.format(subject=subject)
+
+
+def admin_consent(what: str, permission: str) -> str:
+    """A missing permission, named: ``what`` the app could not do, ``permission`` the one the admin approves."""
+    return ADMIN_CONSENT.format(what=what, permission=permission)
 
 
 def text_link_question(phone_display: str) -> str:

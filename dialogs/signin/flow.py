@@ -1,34 +1,30 @@
 """Sign-in and sign-out as the user meets them: the sign-in dialog, the sign-in invokes that arrive outside a flow,
 the messaging extension's sign-in answer, and (quiet) sign-out.
 
-Silent Teams SSO first, the sign-in card when consent or SSO is unavailable. In a group or meeting chat Teams offers
-no bot SSO, and a sign-in card or a typed magic code there would be seen by everyone. So the bot says (without
-anything token-related) that sign-in happens privately, opens the one-to-one chat with the user and sends the
-sign-in card there; the user comes back and asks again.
+Silent Teams SSO first, the sign-in card when consent or SSO is unavailable. Sign-in only ever happens in the user's
+one-to-one chat: in a group or meeting chat Teams offers no bot SSO, and a sign-in card or a typed magic code there
+would be seen by everyone, so the whole get-link flow (sign-in included) runs in the one-to-one chat
+(`dialogs.main`, bot/private_chat.py). The messaging extension signs in with Teams' `auth` answer.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    ChannelAccount,
-    ConversationAccount,
-    ConversationParameters,
     SignInConstants,
     TokenResponse,
 )
 
-from dialogs.cards import signin_help_card, strings
-from dialogs.signin.prompt import TeamsSsoPrompt, exchange_response, oauth_card
+from dialogs.cards import strings
+from dialogs.signin.prompt import TeamsSsoPrompt, exchange_response
 from dialogs.signin.tokens import TokenSource, turn_token
 from dialogs.turn import Turn
 from graph.client import within
@@ -73,8 +69,8 @@ class SignInDialog(ComponentDialog):
         if not self.tokens.interactive:
             await turn.reply(strings.SIGN_IN_FAILED)
             return await step.end_dialog(False)
-        if not turn.is_personal:
-            await sign_in_privately(turn, self.tokens)
+        if not turn.is_personal:  # never a sign-in card where others can see it (flows run privately anyway)
+            log.warning("refused to show a sign-in card in a %s conversation", turn.conversation_kind)
             return await step.end_dialog(False)
         return await step.begin_dialog(self.PROMPT)
 
@@ -83,44 +79,6 @@ class SignInDialog(ComponentDialog):
             return await step.end_dialog(True)
         await Turn.of(step.context).reply(strings.SIGN_IN_FAILED)
         return await step.end_dialog(False)
-
-
-async def sign_in_privately(turn: Turn, tokens: TokenSource) -> None:
-    """Tell the group (nothing token-related), then send the sign-in card in the user's one-to-one chat."""
-    await turn.say_here(signin_help_card())
-    context = turn.context
-    activity = context.activity
-    connector = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
-    tenant = turn.tenant_id
-    try:
-        created = await connector.conversations.create_conversation(
-            ConversationParameters(
-                is_group=False,
-                bot=activity.recipient,
-                members=[ChannelAccount(id=turn.user_id)],
-                tenant_id=tenant,
-                channel_data={"tenant": {"id": tenant}},
-            )
-        )
-        personal = copy.copy(activity)
-        personal.conversation = ConversationAccount(id=created.id, conversation_type="personal", tenant_id=tenant)
-        resource = await tokens.sign_in_resource(context, personal)
-        card = oauth_card(strings.SIGN_IN_PROMPT, strings.BUTTON_SIGN_IN, tokens.connection_name, resource)
-        await connector.conversations.send_to_conversation(
-            created.id,
-            Activity(
-                type=ActivityTypes.message,
-                attachments=[card],
-                from_property=activity.recipient,
-                recipient=activity.from_property,
-                conversation=personal.conversation,
-                channel_id=activity.channel_id,
-                service_url=activity.service_url,
-            ),
-        )
-    except Exception as exc:  # e.g. 403 BotNotInConversationRoster when the user never opened a chat with us
-        log.warning("could not open a private sign-in chat: %s", type(exc).__name__)
-        await turn.say_here(strings.SIGN_IN_PRIVATE_FAILED)
 
 
 async def signed_in_without_a_flow(context: TurnContext, tokens: TokenSource) -> None:
@@ -150,11 +108,11 @@ async def signed_in_without_a_flow(context: TurnContext, tokens: TokenSource) ->
 
 @dataclass(frozen=True, slots=True)
 class SignInNeeded:
-    """A messaging-extension invoke cannot go on without a token: ask Teams to sign the user in with `link`
-    (`silent`: try SSO first), or (`link` None) answer 412 because the SSO token Teams sent could not be exchanged."""
+    """A messaging-extension invoke cannot go on without a token: ask Teams to sign the user in with `link` (an
+    `auth` answer, as Teams documents for action commands), or (`link` None) answer 412 because the SSO token Teams
+    sent could not be exchanged."""
 
     link: str | None
-    silent: bool = False
 
 
 class SignInUnavailable(Exception):
@@ -181,7 +139,7 @@ async def invoke_sign_in(turn: Turn, tokens: TokenSource, deadline: float) -> Si
     except Exception as exc:  # TimeoutError included
         log.warning("token service failed: %s", type(exc).__name__)
         raise SignInUnavailable from None
-    return SignInNeeded(str(resource.sign_in_link), silent=state is None)
+    return SignInNeeded(str(resource.sign_in_link))
 
 
 async def sign_out(turn: Turn, tokens: TokenSource) -> None:
@@ -190,9 +148,9 @@ async def sign_out(turn: Turn, tokens: TokenSource) -> None:
         await tokens.sign_out(turn.context)
     except Exception as exc:
         log.warning("sign-out failed: %s", type(exc).__name__)
-        await turn.reply(strings.ERR_TRY_LATER)
+        await turn.say_here(strings.ERR_TRY_LATER)
         return
-    await turn.reply(strings.SIGNED_OUT)
+    await turn.say_here(strings.SIGNED_OUT)  # nothing private: fine in any chat
 
 
 async def sign_out_quietly(turn: Turn, tokens: TokenSource, *, deadline: float | None = None) -> None:

@@ -66,11 +66,12 @@ class LoopbackCloud:
         self.openid = FakeOpenIdMetadata([self._channel_key, self._webchat_key])
         self.entra = FakeEntra(SigningKey.generate("entra-key-1"), self._directory,
                                app_id=self.app_id, app_password=self.app_password)
-        self.connector = FakeConnector(self._directory, self.entra.verify_app_token)
-        self.token_service = FakeTokenService(self._directory, self.entra, app_id=self.app_id,
-                                              connection_name=CONNECTION_NAME)
         self._activities = ActivityFactory(self._directory, app_id=self.app_id, bot_name=self.bot_name,
                                            service_url="")
+        self.connector = FakeConnector(self._directory, self.entra.verify_app_token,
+                                       lambda user: self._activities.conversation_id("personal", user.name))
+        self.token_service = FakeTokenService(self._directory, self.entra, app_id=self.app_id,
+                                              connection_name=CONNECTION_NAME)
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 

@@ -15,7 +15,13 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from ._runtime import Faults
-from .teams import Directory
+from .teams import Directory, TeamsUser
+
+# What Teams answers when the bot may not open a one-to-one chat with someone.
+PERSONAL_CHAT_REFUSALS = {
+    403: ("BotNotInConversationRoster", "The bot is not installed in the user's personal scope."),
+    404: ("NotFound", "The user was not found in this tenant."),
+}
 
 
 class FakeConnector:
@@ -23,17 +29,33 @@ class FakeConnector:
 
     `requests` holds dicts `{method, path, query, json, has_authorization, authorized, status, at}` (`at`: the
     `time.monotonic()` when it arrived);
-    `activities` the bodies POSTed as sends or replies (in order); `meetings` maps the Teams meeting id
-    (`channelData.meeting.id`) to the MeetingInfo JSON `GET /v1/meetings/{id}` returns (404 when absent).
+    `activities` the bodies POSTed as sends or replies (in order), `activities_in(conversation_id)` those sent to one
+    conversation (by the URL they were POSTed to); `meetings` maps the Teams meeting id (`channelData.meeting.id`)
+    to the MeetingInfo JSON `GET /v1/meetings/{id}` returns (404 when absent).
+
+    `POST /v3/conversations` opens a one-to-one chat as Teams does: exactly one member (by Teams or AAD id), not a
+    group, the tenant given; its id is the user's personal conversation id (`personal_conversation(user)`, the same
+    id their own messages to the bot carry), and `created_conversations` records each request's members, `isGroup`
+    and tenant. `refuse_personal_chat(status, user=)` makes it answer 403 (the app is not installed for the user)
+    or 404 until `reset()`.
     """
 
-    def __init__(self, directory: Directory, authorize: Callable[[str | None], bool]) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        authorize: Callable[[str | None], bool],
+        personal_conversation: Callable[[TeamsUser], str] | None = None,
+    ) -> None:
         self._directory = directory
         self._authorize = authorize
+        self._personal_conversation = personal_conversation or (lambda user: f"a:1{user.name}")
         self._lock = threading.Condition()
         self._faults = Faults()
         self._requests: list[dict[str, Any]] = []
         self._activities: list[dict[str, Any]] = []
+        self._sent: list[tuple[str, dict[str, Any]]] = []
+        self._created: list[dict[str, Any]] = []
+        self._refusals: dict[str | None, int] = {}
         self._ids = itertools.count(int(time.time() * 1000))
         self.meetings: dict[str, dict[str, Any]] = {}
         self.require_auth = True
@@ -54,6 +76,35 @@ class FakeConnector:
     def activities(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._activities)
+
+    def activities_in(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The activities sent (or replied) to one conversation, in order."""
+        with self._lock:
+            return [body for conversation, body in self._sent if conversation == conversation_id]
+
+    @property
+    def created_conversations(self) -> list[dict[str, Any]]:
+        """Each `POST /v3/conversations` the connector accepted: `{id, members, isGroup, tenantId, bot}` (`members`
+        the ids as sent; `isGroup` None when the request left it out)."""
+        with self._lock:
+            return list(self._created)
+
+    def refuse_personal_chat(self, status: int = 403, *, user: str | None = None) -> None:
+        """From now on, answer `POST /v3/conversations` for `user` (a Teams id, AAD id or short name; None: anyone)
+        with `status`: 403 BotNotInConversationRoster (the app is not installed for them) or 404 (unknown user)."""
+        if status not in PERSONAL_CHAT_REFUSALS:
+            raise ValueError(f"status must be one of {sorted(PERSONAL_CHAT_REFUSALS)}")
+        key = None
+        if user is not None:
+            if (person := self._directory.find(user)) is None:
+                raise ValueError(f"unknown user {user!r}")
+            key = person.teams_id
+        with self._lock:
+            self._refusals[key] = status
+
+    def personal_conversation(self, user: str) -> str:
+        """The id of the bot's one-to-one chat with `user` (short name), as `POST /v3/conversations` returns it."""
+        return self._personal_conversation(self._directory.user(user))
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | str | None = None,
                   path_contains: str | None = None) -> None:
@@ -87,6 +138,9 @@ class FakeConnector:
         with self._lock:
             self._requests.clear()
             self._activities.clear()
+            self._sent.clear()
+            self._created.clear()
+            self._refusals.clear()
         self.meetings.clear()
         self.require_auth = True
         self.latency_s = 0.0
@@ -119,6 +173,7 @@ class FakeConnector:
             })
             if request.method == "POST" and response.status < 300 and _is_send(segments):
                 self._activities.append(body)
+                self._sent.append((segments[2], body))
             self._lock.notify_all()
         return response
 
@@ -133,9 +188,7 @@ class FakeConnector:
             case "DELETE", ["v3", "conversations", _, "activities", _]:
                 return web.Response(status=200)
             case "POST", ["v3", "conversations"]:
-                conversation = f"a:1{self._new_id()}"
-                return web.json_response({"id": conversation, "activityId": self._new_id(),
-                                          "serviceUrl": self.service_url}, status=201)
+                return self._create_conversation(body)
             case "GET", ["v3", "conversations", conversation, "members"]:
                 return web.json_response([u.channel_account() for u in self._directory.members(conversation)])
             case "GET", ["v3", "conversations", conversation, "pagedmembers"]:
@@ -156,6 +209,37 @@ class FakeConnector:
             case "GET", ["v1", "meetings", meeting_id, "participants", participant_id]:
                 return self._participant(meeting_id, participant_id, tenant_id)
         return _error(404, "NotFound", f"No fake for {method} /{'/'.join(path)}.")
+
+    def _create_conversation(self, body: Any) -> web.Response:
+        """Open (or find again) the bot's one-to-one chat with the single member named, as Teams does."""
+        if not isinstance(body, dict):
+            return _error(400, "BadArgument", "The request body must be a ConversationParameters object.")
+        members = body.get("members")
+        channel_data = body.get("channelData")
+        tenant_data = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+        tenant = body.get("tenantId") or (tenant_data.get("id") if isinstance(tenant_data, dict) else None)
+        if body.get("isGroup"):
+            return _error(400, "BadArgument", "Bots cannot create group conversations in Teams.")
+        if not isinstance(members, list) or len(members) != 1 or not isinstance(members[0], dict):
+            return _error(400, "BadArgument", "A one-to-one conversation needs exactly one member.")
+        if tenant != self._directory.tenant_id:
+            return _error(400, "BadArgument", "The tenant id is missing or is not this user's tenant.")
+        member_id = str(members[0].get("id") or "")
+        user = self._directory.find(member_id)
+        with self._lock:
+            refused = self._refusals.get(user.teams_id if user else None, self._refusals.get(None))
+        if refused is not None or user is None:
+            status = refused or 404
+            code, message = PERSONAL_CHAT_REFUSALS[status]
+            return _error(status, code, message)
+        conversation = self._personal_conversation(user)
+        self._directory.join(conversation, user)
+        record = {"id": conversation, "members": [m.get("id") for m in members], "isGroup": body.get("isGroup"),
+                  "tenantId": tenant, "bot": body.get("bot")}
+        with self._lock:
+            self._created.append(record)
+        return web.json_response({"id": conversation, "activityId": self._new_id(),
+                                  "serviceUrl": self.service_url}, status=201)
 
     def _participant(self, meeting_id: str, participant_id: str, tenant_id: str | None) -> web.Response:
         meeting = self.meetings.get(meeting_id)
