@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run bot test lint bench
+.PHONY: run bot test lint bench translations
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ bot: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(PY) -m dialogs.i18n check
+
+# After changing a message in dialogs/cards/strings.py: refresh the catalogs, translate what `check` lists, compile.
+translations: $(VENV)/.installed
+	$(PY) -m dialogs.i18n update
+	$(PY) -m dialogs.i18n compile
+	$(PY) -m dialogs.i18n check
 
 test: lint
 	$(PY) -m tests.azurite

@@ -31,6 +31,7 @@ from bot.state import BotStates, create_dedupe, create_storage, storage_context
 from bot.teams_meetings import this_meeting
 from bot.tenants import TenantAllowListMiddleware
 from config import ConfigError, Settings
+from dialogs.cards.language import Catalogs
 from dialogs.main import MainDialog
 from dialogs.services import DialogServices, TokenProvider
 from dialogs.signin.tokens import LocalTokens, TokenServiceTokens, TokenSource
@@ -56,7 +57,7 @@ def create_app(settings: Settings) -> web.Application:
     auth = CachingBotFrameworkAuthentication(
         ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials)
     )
-    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode)
+    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=Catalogs.load())
     storage = create_storage(settings)
     states = BotStates(storage)
     app = web.Application(client_max_size=MAX_BODY_BYTES)

@@ -3,11 +3,12 @@
 `process` replaces CloudAdapter.process: it parses the request strictly (415/400 for what is not an activity),
 turns every failed inbound authentication into 401 (defect 7.8: the SDK answers 500 for a missing, expired or
 wrongly signed token), serialises an invoke body once (defect 7.1), and in local mode ignores inbound
-authentication but only talks to a loopback service URL. `send_activities` paces replies per conversation and
-retries them (defect 7.6). Size (issue 16): a body declared over `MAX_BODY_BYTES` is refused with 413 before it is
-read (one sent without a length, once it passes the limit), and a message's text is cut to `TEXT_MAX_CHARS` before
-any dialog sees it. JSON may carry lone UTF-16 surrogates (`"\\ud800"`), which no UTF-8 document can hold: they
-become U+FFFD here, so a stored dialog state or a log line never fails on them.
+authentication but only talks to a loopback service URL, and runs the turn in the user's language (the activity's
+locale). `send_activities` paces replies per conversation and retries them (defect 7.6). Size (issue 16): a body
+declared over `MAX_BODY_BYTES` is refused with 413 before it is read (one sent without a length, once it passes the
+limit), and a message's text is cut to `TEXT_MAX_CHARS` before any dialog sees it. JSON may carry lone UTF-16
+surrogates (`"\\ud800"`), which no UTF-8 document can hold: they become U+FFFD here, so a stored dialog state or a
+log line never fails on them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkA
 from bot.auth_cache import AuthenticationCache
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
+from dialogs.cards.language import Catalogs, speaking
+from dialogs.turn import activity_locale
 from dialogs.commands import cap_text
 
 log = logging.getLogger(__name__)
@@ -75,9 +78,12 @@ def is_well_formed(activity: Activity) -> bool:
 class LinkBotAdapter(CloudAdapter):
     """CloudAdapter with strict request handling, 401 for bad tokens and retried replies."""
 
-    def __init__(self, auth: BotFrameworkAuthentication, *, local_mode: bool) -> None:
+    def __init__(
+        self, auth: BotFrameworkAuthentication, *, local_mode: bool, catalogs: Catalogs | None = None
+    ) -> None:
         super().__init__(auth)
         self.local_mode = local_mode
+        self.catalogs = catalogs or Catalogs({})
         self.pacer = ConversationPacer()
         self.auth_cache = AuthenticationCache()
 
@@ -121,7 +127,9 @@ class LinkBotAdapter(CloudAdapter):
             self.auth_cache.put(auth_header, activity, auth_result)
 
         try:
-            invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)
+            # The whole turn (middleware, bot, error handler) speaks the user's language.
+            with speaking(self.catalogs.language(activity_locale(activity))):
+                invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)
         except Exception as exc:  # before the turn ran: no connector credentials (Entra down), and the like
             log.error("could not start the turn: %s", type(exc).__name__)
             return web.Response(status=503)

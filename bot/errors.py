@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 CONTINUE_CONVERSATION = "ContinueConversation"  # the event of a proactive turn (bot/private_chat.py's private flow)
 
 
-def invoke_error_body(name: str | None, message: str = strings.ERR_GENERIC) -> tuple[int, Any]:
-    """A well-formed failure answer for an invoke, in the shape its Teams surface expects."""
+def invoke_error_body(name: str | None, message: str | None = None) -> tuple[int, Any]:
+    """A well-formed failure answer for an invoke, in the shape its Teams surface expects (by default the generic
+    sentence, in the user's language)."""
     name = name or ""
+    message = message or strings.ERR_GENERIC
     if name.startswith("composeExtension/"):
         return 200, {"composeExtension": {"type": "message", "text": message}}
     if name.startswith("task/"):

@@ -13,6 +13,7 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, client_form_card
 from dialogs.client_details import region_from_locale, validate_client_details
+from dialogs.commands import is_word
 from dialogs.turn import Turn
 
 
@@ -67,7 +68,7 @@ class ClientDialog(ComponentDialog):
     async def check_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         form = ClientForm.from_state(step.options)
         turn = Turn.of(step.context)
-        if turn.action == actions.SKIP or turn.text.lower() == "skip":
+        if turn.action == actions.SKIP or is_word(turn.text, "CMD_SKIP"):
             return await step.end_dialog({})
         if turn.action != actions.CLIENT_DETAILS:
             return await step.replace_dialog(self.ID, replace(form, errors={}).to_state())

@@ -1,31 +1,44 @@
 """The commands the bot understands, in one place: the dialogs route on them, the manifest declares them.
 
-Pure data (no botbuilder import), so the app-package validator can check the manifest against it. The text cap lives
-here too: the adapter applies it to every inbound activity, so no dialog looks at more than Teams itself would send.
+A command is understood in the user's language (its words come from the catalogs: `strings.CMD_*`) and in English,
+whatever the case, spacing or accents (`Cerrar sesion` is `cerrar sesión`; full-width letters count as the ordinary
+ones). Pure (no botbuilder import), so the app-package validator can check the manifest against it. The text cap
+lives here too: the adapter applies it to every inbound activity, so no dialog looks at more than Teams itself would
+send.
 """
 
+import gettext
 import re
+import unicodedata
+from functools import lru_cache
 
-# Chat commands shown in the Teams command menu: (command, description).
-MENU_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("get link", "Get the client join link of a virtual appointment"),
-    ("help", "What this bot does and how to use it"),
-    ("sign out", "Sign out of Microsoft Graph"),
-)
-# Every chat command the bot handles, including aliases not shown in the menu.
-CHAT_COMMANDS: frozenset[str] = frozenset({"get link", "help", "sign out", "logout", "cancel"})
-# Messaging-extension action commands (composeExtensions[].commands[].id).
-ACTION_COMMANDS: frozenset[str] = frozenset({"getAppointmentLink"})
+from dialogs.cards import strings
+from dialogs.cards.language import current
 
 GET_LINK = "get link"
-SIGN_OUT_WORDS = frozenset({"sign out", "signout", "logout", "log out"})
+HELP = "help"
+SIGN_OUT = "sign out"
+CANCEL = "cancel"
+
+# Commands shown in the Teams command menu: (`strings` name of its words, `strings` name of its description).
+MENU: tuple[tuple[str, str], ...] = (
+    ("CMD_GET_LINK", "MENU_GET_LINK"),
+    ("CMD_HELP", "MENU_HELP"),
+    ("CMD_SIGN_OUT", "MENU_SIGN_OUT"),
+)
+# Whole-message commands -> the `strings` name of their words.
+_WHOLE = {HELP: "CMD_HELP", SIGN_OUT: "CMD_SIGN_OUT", CANCEL: "CMD_CANCEL"}
+# English spellings people type besides the catalog's words.
+_ENGLISH_EXTRA = {HELP: frozenset({"?"}), SIGN_OUT: frozenset({"signout", "logout"})}
+# Messaging-extension action commands (composeExtensions[].commands[].id).
+ACTION_COMMANDS: frozenset[str] = frozenset({"getAppointmentLink"})
 
 # Teams caps a message at about 28 KB; anything longer did not come from a Teams client, and the dialogs never need it.
 TEXT_MAX_CHARS = 28 * 1024
 
 _MENTION_TAG = re.compile(r"<(/?)at>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
-_GET_LINK = re.compile(r"get\s*+link\b", re.IGNORECASE)
+_MAX_COMMAND = 64  # no command is longer: longer text is compared with none of them
 
 
 def cap_text(text: str) -> str:
@@ -55,20 +68,91 @@ def clean_text(text: str | None) -> str:
     return _SPACES.sub(" ", _without_mentions(text or "")).strip()
 
 
+def _unaccented(text: str) -> str:
+    """Each character without its accents (and in its compatibility form), one character for one, so positions in
+    the result are positions in `text`."""
+    if text.isascii():
+        return text
+    return "".join(_bare(char) if ord(char) > 0x7F else char for char in text)
+
+
+@lru_cache(maxsize=4096)
+def _bare(char: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return bare[:1] or char
+
+
+def fold(text: str) -> str:
+    """Text as commands compare it: accents dropped, compatibility forms unified (full-width letters), case folded,
+    spaces collapsed, trailing sentence punctuation ignored."""
+    return _SPACES.sub(" ", _unaccented(text).casefold()).strip().rstrip(".!?。！？ ")
+
+
+def words(name: str) -> frozenset[str]:
+    """Every folded way to type command `name` (a `strings.CMD_*` name): the user's language and English."""
+    return _words(current().translations, name)
+
+
+@lru_cache(maxsize=256)
+def _words(translations: gettext.NullTranslations, name: str) -> frozenset[str]:
+    """Per catalog (the key; `strings` reads the same catalog through `current()`), computed once."""
+    typed = (*strings.alternatives(name), *strings.alternatives(name, english=True))
+    return frozenset(fold(word) for word in typed)
+
+
+@lru_cache(maxsize=64)
+def _get_link_patterns(translations: gettext.NullTranslations) -> tuple[re.Pattern[str], ...]:
+    """`get link` in every spelling of the catalog and English, longest first, as patterns anchored at the start."""
+    phrases = sorted(_words(translations, "CMD_GET_LINK"), key=len, reverse=True)
+    return tuple(
+        re.compile(r"\s*".join(re.escape(part) for part in phrase.split()) + r"(?!\w)", re.IGNORECASE)
+        for phrase in phrases
+    )
+
+
+def is_word(text: str | None, name: str) -> bool:
+    """True when the whole of `text` is one of the words of `strings.<name>` (`skip`, `omitir`, ...)."""
+    cleaned = clean_text(text)
+    return len(cleaned) <= _MAX_COMMAND and fold(cleaned) in words(name)
+
+
+def menu_commands() -> list[tuple[str, str]]:
+    """The Teams command menu in the current language: (title, as typed; description)."""
+    return [(strings.command(name), str(getattr(strings, description))) for name, description in MENU]
+
+
+def chat_commands() -> frozenset[str]:
+    """Every folded text the bot takes as a chat command in the current language, English included."""
+    found = set(words("CMD_GET_LINK"))
+    for command, name in _WHOLE.items():
+        found |= words(name) | _ENGLISH_EXTRA.get(command, frozenset())
+    return frozenset(found)
+
+
+def _get_link_at_start(cleaned: str) -> int | None:
+    """Where `get link` (in the user's language or English) ends, when the message starts with it."""
+    start = _unaccented(cleaned[:_MAX_COMMAND])  # the command is short: only its length is compared
+    for pattern in _get_link_patterns(current().translations):
+        match = pattern.match(start)
+        if match:
+            return match.end()
+    return None
+
+
 def parse_command(text: str | None) -> tuple[str | None, str]:
     """(command, rest) for a chat message: `get link`, `help`, `sign out`, `cancel`, or (None, text).
 
-    Case and spacing are forgiven (`Get   Link`, `getlink`); for `get link` the rest is the meeting reference.
+    Case, spacing and accents are forgiven (`Get   Link`, `getlink`, `Obtener Enlace`); for `get link` the rest is
+    the meeting reference, exactly as typed.
     """
     cleaned = clean_text(text)
-    lowered = cleaned.lower().rstrip(".!?")
-    if lowered in ("help", "?"):
-        return "help", ""
-    if lowered == "cancel":
-        return "cancel", ""
-    if lowered in SIGN_OUT_WORDS:
-        return "sign out", ""
-    match = _GET_LINK.match(cleaned)
-    if match:
-        return GET_LINK, cleaned[match.end():].strip(" :")
+    if len(cleaned) <= _MAX_COMMAND:
+        folded = fold(cleaned) or cleaned
+        for command, name in _WHOLE.items():
+            if folded in words(name) or folded in _ENGLISH_EXTRA.get(command, frozenset()):
+                return command, ""
+    end = _get_link_at_start(cleaned)
+    if end is not None:
+        rest = cleaned[end:].strip(" :：")
+        return GET_LINK, "" if rest.strip(".!?。！？") == "" else rest
     return None, cleaned

@@ -39,28 +39,30 @@ class GraphCall(Enum):
         return self.value
 
 
-# What the user was trying to have done, in the words of the consent sentence.
+# What the user was trying to have done, in the words of the consent sentence: names in `strings`, read per turn in
+# the user's language.
 _CONSENT_WHAT: dict[GraphCall, str] = {
-    GraphCall.JOIN_LINK: strings.CONSENT_JOIN_LINK,
-    GraphCall.LOOKUP: strings.CONSENT_LOOKUP,
-    GraphCall.CALENDAR: strings.CONSENT_CALENDAR,
-    GraphCall.CREATE_EVENT: strings.CONSENT_CREATE_EVENT,
-    GraphCall.CREATE_MEETING: strings.CONSENT_CREATE_MEETING,
-    GraphCall.TEXT: strings.CONSENT_TEXT,
-    GraphCall.BOOKINGS: strings.CONSENT_BOOKINGS,
+    GraphCall.JOIN_LINK: "CONSENT_JOIN_LINK",
+    GraphCall.LOOKUP: "CONSENT_LOOKUP",
+    GraphCall.CALENDAR: "CONSENT_CALENDAR",
+    GraphCall.CREATE_EVENT: "CONSENT_CREATE_EVENT",
+    GraphCall.CREATE_MEETING: "CONSENT_CREATE_MEETING",
+    GraphCall.TEXT: "CONSENT_TEXT",
+    GraphCall.BOOKINGS: "CONSENT_BOOKINGS",
 }
 
-# Error class -> what the member of staff should do. Forbidden is split below: consent vs. not the organizer.
+# Error class -> the `strings` name of what the member of staff should do (read per turn, in the user's language).
+# Forbidden is split below: consent vs. not the organizer.
 SENTENCES: dict[type[GraphError], str] = {
-    Unauthorized: strings.ERR_SIGN_IN_AGAIN,
-    Forbidden: strings.ERR_NOT_ORGANIZER,
-    NotFound: strings.ERR_MEETING_NOT_FOUND,
-    BadRequest: strings.ERR_BAD_REQUEST,
-    Conflict: strings.ERR_TRY_LATER,
-    PreconditionFailed: strings.ERR_TRY_LATER,
-    Throttled: strings.ERR_THROTTLED,
-    Unavailable: strings.ERR_TRY_LATER,
-    GraphTimeout: strings.ERR_TRY_LATER,
+    Unauthorized: "ERR_SIGN_IN_AGAIN",
+    Forbidden: "ERR_NOT_ORGANIZER",
+    NotFound: "ERR_MEETING_NOT_FOUND",
+    BadRequest: "ERR_BAD_REQUEST",
+    Conflict: "ERR_TRY_LATER",
+    PreconditionFailed: "ERR_TRY_LATER",
+    Throttled: "ERR_THROTTLED",
+    Unavailable: "ERR_TRY_LATER",
+    GraphTimeout: "ERR_TRY_LATER",
 }
 
 # Codes and words Graph uses when the app lacks a permission rather than the user lacking the meeting.
@@ -79,16 +81,16 @@ def is_consent_refusal(error: GraphError) -> bool:
 
 def consent_sentence(call: GraphCall) -> str:
     """Ask the admin for the permission `call` needs, saying what it is for."""
-    return strings.admin_consent(_CONSENT_WHAT[call], call.permission)
+    return strings.admin_consent(getattr(strings, _CONSENT_WHAT[call]), call.permission)
 
 
 def sentence_for(error: GraphError, call: GraphCall) -> str:
     """The one sentence to show when Graph refused `call`."""
     if is_consent_refusal(error):
         return consent_sentence(call)
-    for kind, sentence in SENTENCES.items():
+    for kind, name in SENTENCES.items():
         if isinstance(error, kind):
-            return sentence
+            return str(getattr(strings, name))
     return strings.ERR_GENERIC
 
 

@@ -17,13 +17,12 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, error_card, result_card, strings
 from dialogs.client_details import ClientDetails, is_us_number
+from dialogs.commands import is_word
 from dialogs.lookup import LinkFailure, client_link
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
 from graph.models import Meeting, parse_datetime
-
-RETRY_WORDS = frozenset({"try again", "retry", "again"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +171,7 @@ class LinkDialog(ComponentDialog):
 
     async def retry_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         turn = Turn.of(step.context)
-        if turn.action == actions.RETRY or turn.text.lower() in RETRY_WORDS:
+        if turn.action == actions.RETRY or is_word(turn.text, "CMD_RETRY"):
             return await step.replace_dialog(self.ID, step.options)
         await turn.reply(error_card(strings.TRY_AGAIN_HINT, retry_action=actions.RETRY))
         return Dialog.end_of_turn

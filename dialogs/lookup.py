@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from dialogs.cards import strings
+from dialogs.commands import is_word
 from dialogs.graph_errors import GraphCall, is_transient, sentence_for
 from dialogs.services import DialogServices
 from dialogs.turn import Turn
@@ -36,20 +37,10 @@ from graph.references import (
 
 log = logging.getLogger(__name__)
 
-THIS_MEETING_WORDS = frozenset({"this meeting", "this one", "here"})
 NEW_MEETING_MINUTES = 30
 # A pasted Teams join link of a Bookings appointment is looked for among the user's appointments in this window.
 BOOKING_LOOKBACK = timedelta(hours=1)
 BOOKING_LOOKAHEAD = timedelta(days=7)
-
-REJECTION_SENTENCES: dict[RejectReason, str] = {
-    RejectReason.EMPTY: strings.REF_EMPTY,
-    RejectReason.CHAT_THREAD_ID: strings.REF_CHAT_ID,
-    RejectReason.CONTEXT_MEETING_ID: strings.REF_CHAT_ID,
-    RejectReason.FOREIGN_HOST: strings.REF_NOT_TEAMS_LINK,
-    RejectReason.BOOKING_WITHOUT_ID: strings.REF_BOOKING_WITHOUT_ID,
-    RejectReason.UNRECOGNISED: strings.REF_UNRECOGNISED,
-}
 
 
 def bookings_user(turn: Turn) -> str:
@@ -89,11 +80,28 @@ Given = str | MeetingReference | NewMeeting  # typed text, a parsed reference, o
 
 
 def is_this_meeting(text: str) -> bool:
-    return text.strip().lower() in THIS_MEETING_WORDS
+    """"this meeting" (or "this one", "here"), in the user's language or English."""
+    return is_word(text, "THIS_MEETING") or is_word(text, "CMD_THIS_MEETING")
 
 
 def rejection_sentence(rejected: Rejected) -> str:
-    return REJECTION_SENTENCES.get(rejected.reason, rejected.message)
+    """Why a reference was refused, in the user's language (read now, not at import, so it is translated)."""
+    sentences = {
+        RejectReason.EMPTY: strings.REF_EMPTY,
+        RejectReason.CHAT_THREAD_ID: strings.REF_CHAT_ID,
+        RejectReason.CONTEXT_MEETING_ID: strings.REF_CHAT_ID,
+        RejectReason.FOREIGN_HOST: strings.REF_NOT_TEAMS_LINK,
+        RejectReason.PERSONAL_TEAMS: strings.REF_PERSONAL_TEAMS,
+        RejectReason.NATIONAL_CLOUD: strings.REF_NATIONAL_CLOUD,
+        RejectReason.NOT_A_JOIN_LINK: strings.REF_NOT_A_JOIN_LINK,
+        RejectReason.BOOKING_WITHOUT_ID: strings.REF_BOOKING_WITHOUT_ID,
+    }
+    return sentences.get(rejected.reason, strings.REF_UNRECOGNISED)
+
+
+def parse_reference(text: str) -> MeetingReference | Rejected:
+    """`parse_meeting_reference`, with the word for a new meeting understood in the user's language too."""
+    return parse_meeting_reference("new" if is_word(text, "CMD_NEW") else text)
 
 
 def parse(text: str, turn: Turn) -> MeetingReference | str | LinkFailure:
@@ -101,7 +109,7 @@ def parse(text: str, turn: Turn) -> MeetingReference | str | LinkFailure:
     cannot name a meeting."""
     if is_this_meeting(text):
         return text if turn.in_meeting_chat else LinkFailure(strings.REF_NOT_IN_MEETING)
-    parsed = parse_meeting_reference(text)
+    parsed = parse_reference(text)
     return LinkFailure(rejection_sentence(parsed)) if isinstance(parsed, Rejected) else parsed
 
 
@@ -244,6 +252,6 @@ async def client_link(services: DialogServices, turn: Turn, meeting: Meeting, *,
 async def join_link(services: DialogServices, turn: Turn, meeting_id: str, *, deadline: float) -> str:
     """The client join link, exactly as Graph returned it."""
     try:
-        return await services.graph(turn.context).get_join_link(meeting_id, locale=turn.locale, deadline=deadline)
+        return await services.graph(turn.context).get_join_link(meeting_id, deadline=deadline)
     except GraphError as exc:
         raise graph_failure(exc, GraphCall.JOIN_LINK) from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from botbuilder.core import TurnContext
 
+from dialogs.cards.language import current
 from dialogs.signin.tokens import TokenSource
 from graph.bookings import BookingsDirectory
 from graph.client import GraphClient, deadline_in
@@ -36,7 +37,8 @@ class DialogServices:
         return min(deadline, deadline_in(self.bookings_budget_s))
 
     def graph(self, context: TurnContext) -> GraphClient:
-        """A Graph client for this turn's user; the token is fetched lazily and never stored."""
+        """A Graph client for this turn's user, in the user's language (Accept-Language); the token is fetched
+        lazily and never stored."""
 
         async def provider() -> str:
             try:
@@ -47,4 +49,4 @@ class DialogServices:
                 raise Unauthorized("not signed in", status=401)
             return token
 
-        return self.graph_factory(provider)
+        return self.graph_factory(provider).with_language(current().tag)

@@ -32,12 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def text_failure_sentence(
-    exc: GraphError, *, premium: str = strings.TEXT_NEEDS_PREMIUM, failed: str = strings.ERR_TEXT_FAILED
+    exc: GraphError, *, premium: str | None = None, failed: str | None = None
 ) -> str:
-    """403 on texting is a missing Teams Premium licence, unless the app lacks the permission itself (named)."""
+    """403 on texting is a missing Teams Premium licence, unless the app lacks the permission itself (named). The
+    sentences default to the text-the-link ones, read now in the user's language."""
     if isinstance(exc, Forbidden):
-        return sentence_for(exc, GraphCall.TEXT) if is_consent_refusal(exc) else premium
-    return failed
+        return sentence_for(exc, GraphCall.TEXT) if is_consent_refusal(exc) else premium or strings.TEXT_NEEDS_PREMIUM
+    return failed or strings.ERR_TEXT_FAILED
 
 
 class ConfirmedTextDialog(ComponentDialog):
@@ -45,6 +46,7 @@ class ConfirmedTextDialog(ComponentDialog):
 
     ID = ""
     CONFIRM = ""  # the action of the confirmation's Send button
+    # Names of sentences in `strings`, read when said so they are in the user's language.
     CANCELLED = ""
     PREMIUM = ""
     FAILED = ""
@@ -88,7 +90,7 @@ class ConfirmedTextDialog(ComponentDialog):
         turn = Turn.of(step.context)
         asked = LastLink.from_state(step.values.get("target"))
         if turn.action == actions.CANCEL_TEXT:
-            await turn.reply(self.CANCELLED)
+            await turn.reply(getattr(strings, self.CANCELLED))
             return await step.end_dialog(False)
         if turn.action != self.CONFIRM or asked is None:
             return await step.replace_dialog(self.ID, asked.to_state() if asked else None)
@@ -106,7 +108,8 @@ class ConfirmedTextDialog(ComponentDialog):
             if is_transient(exc):
                 await turn.reply(sentence_for(exc, GraphCall.TEXT))
                 return await step.replace_dialog(self.ID, target.to_state())
-            await turn.reply(text_failure_sentence(exc, premium=self.PREMIUM, failed=self.FAILED))
+            premium, failed = getattr(strings, self.PREMIUM), getattr(strings, self.FAILED)
+            await turn.reply(text_failure_sentence(exc, premium=premium, failed=failed))
             return await step.end_dialog(False)
         await turn.reply(self.sent(ClientDetails(phone=target.phone).phone_display))
         return await step.end_dialog(True)
@@ -117,9 +120,9 @@ class TextLinkDialog(ConfirmedTextDialog):
 
     ID = "textLink"
     CONFIRM = actions.CONFIRM_TEXT
-    CANCELLED = strings.TEXT_CANCELLED
-    PREMIUM = strings.TEXT_NEEDS_PREMIUM
-    FAILED = strings.ERR_TEXT_FAILED
+    CANCELLED = "TEXT_CANCELLED"
+    PREMIUM = "TEXT_NEEDS_PREMIUM"
+    FAILED = "ERR_TEXT_FAILED"
 
     def confirm_card(self, target: LastLink, phone_display: str) -> dict[str, Any]:
         return confirm_text_card(phone_display=phone_display, carry=target.carry())

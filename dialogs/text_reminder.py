@@ -16,9 +16,9 @@ from graph.models import SmsAttendee
 class TextReminderDialog(ConfirmedTextDialog):
     ID = "textReminder"
     CONFIRM = actions.CONFIRM_REMINDER
-    CANCELLED = strings.REMINDER_CANCELLED
-    PREMIUM = strings.REMINDER_NEEDS_PREMIUM
-    FAILED = strings.ERR_REMINDER_FAILED
+    CANCELLED = "REMINDER_CANCELLED"
+    PREMIUM = "REMINDER_NEEDS_PREMIUM"
+    FAILED = "ERR_REMINDER_FAILED"
 
     def refusal(self, target: LastLink, now: datetime) -> str | None:
         if target.start is None:

@@ -33,6 +33,18 @@ _ACTION_COMMANDS = {actions.GET_LINK: GET_LINK, actions.HELP: "help", actions.CA
 Reply: TypeAlias = str | Activity | dict[str, Any]  # a sentence, a prepared activity, or an Adaptive Card
 
 
+def activity_locale(activity: Activity) -> str | None:
+    """The user's locale: the activity's `locale`, else the clientInfo entity's `locale` (Teams sends both). The
+    adapter reads it too, before the turn starts, to run the whole turn in the user's language."""
+    if activity.locale:
+        return str(activity.locale)
+    for entity in activity.entities or []:
+        props: Any = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo" and isinstance(props.get("locale"), str) and props["locale"]:
+            return str(props["locale"])
+    return None
+
+
 def _time_zone(activity: Activity) -> str | None:
     """`localTimezone`, else the clientInfo entity's `timezone`."""
     zone = getattr(activity, "local_timezone", None)
@@ -103,7 +115,7 @@ class Turn:
             rest=rest,
             values=values,
             action=action,
-            locale=activity.locale or None,
+            locale=activity_locale(activity),
             time_zone=_time_zone(activity),
             conversation_kind=getattr(activity.conversation, "conversation_type", None) or "personal",
             meeting_id=meeting_id if isinstance(meeting_id, str) and meeting_id else None,

@@ -149,6 +149,7 @@ class GraphClient:
         policy: RetryPolicy | None = None,
         default_timeout: float = 10.0,
         rng: random.Random | None = None,
+        accept_language: str | None = None,
     ) -> None:
         self._session = session
         self._token_provider = token_provider
@@ -157,6 +158,7 @@ class GraphClient:
         self._policy = policy or RetryPolicy()
         self._default_timeout = default_timeout
         self._rng = rng or random.Random()  # noqa: S311 - jitter only
+        self.accept_language = accept_language  # the user's language, sent as Accept-Language on every request
 
     @property
     def base_url(self) -> str:
@@ -172,15 +174,23 @@ class GraphClient:
 
     def with_version(self, version: str) -> GraphClient:
         """The same client on another Graph version (`beta`)."""
-        return GraphClient(
-            self._session,
-            self._token_provider,
-            base_url=self._base_url,
-            version=version,
-            policy=self._policy,
-            default_timeout=self._default_timeout,
-            rng=self._rng,
-        )
+        return self._copy(version=version)
+
+    def with_language(self, tag: str | None) -> GraphClient:
+        """The same client asking Graph for answers in `tag` (a BCP 47 language tag such as `es-MX`)."""
+        return self._copy(accept_language=tag)
+
+    def _copy(self, **changes: Any) -> GraphClient:
+        options: dict[str, Any] = {
+            "base_url": self._base_url,
+            "version": self.version,
+            "policy": self._policy,
+            "default_timeout": self._default_timeout,
+            "rng": self._rng,
+            "accept_language": self.accept_language,
+        }
+        options.update(changes)
+        return GraphClient(self._session, self._token_provider, **options)
 
     # ---- the one request function -------------------------------------------------------------------------
 
@@ -216,8 +226,8 @@ class GraphClient:
         base_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         if payload is not None:
             base_headers["Content-Type"] = "application/json"
-        if locale:
-            base_headers["Accept-Language"] = locale
+        if locale or self.accept_language:
+            base_headers["Accept-Language"] = locale or str(self.accept_language)
         base_headers.update(headers or {})
         client_request_id: str | None = None
         for attempt in range(1, self._policy.max_attempts + 1):

@@ -51,7 +51,8 @@ def _build(args: argparse.Namespace) -> int:
         terms_url=args.terms_url,
     )
     try:
-        files = package_files(render_manifest(Settings.from_env(), options, app_id=args.app_id), options.accent_color)
+        manifest = render_manifest(Settings.from_env(), options, app_id=args.app_id)
+        files = package_files(manifest, options.accent_color, options)
     except (BuildError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

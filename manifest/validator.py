@@ -20,10 +20,12 @@ from typing import Any
 from jsonschema import Draft4Validator
 from PIL import Image, ImageChops, UnidentifiedImageError
 
-from dialogs.commands import ACTION_COMMANDS, CHAT_COMMANDS, MENU_COMMANDS
-from manifest.builder import SEMVER_RE, SIGNIN_DOMAIN, ZERO_GUID
+from dialogs.cards.language import Catalogs, Language, english, speaking
+from dialogs.commands import ACTION_COMMANDS, chat_commands, fold, menu_commands
+from manifest.builder import LOCALIZATION_SCHEMA_URL, SEMVER_RE, SIGNIN_DOMAIN, ZERO_GUID
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "teams-manifest-v1.25.schema.json"
+LOCALIZATION_SCHEMA_PATH = Path(__file__).parent / "schema" / "teams-localization-v1.25.schema.json"
 MANIFEST_VERSION = "1.25"
 SCHEMA_URL = "https://developer.microsoft.com/en-us/json-schemas/teams/v1.25/MicrosoftTeams.schema.json"
 RSC_MEETING_INFO = {"name": "OnlineMeeting.ReadBasic.Chat", "type": "Application"}
@@ -58,6 +60,13 @@ def _at(*parts: object) -> str:
 def _schema_validator() -> Draft4Validator:
     """Draft 4, as the schema's `$schema` says; every `$ref` in it is local, so nothing is ever fetched."""
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+@cache
+def _localization_validator() -> Draft4Validator:
+    """The official v1.25 localization-file schema (Draft 4, local references only)."""
+    schema = json.loads(LOCALIZATION_SCHEMA_PATH.read_text(encoding="utf-8"))
     return Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
@@ -128,17 +137,19 @@ def _domain_problems(manifest: Mapping[str, Any]) -> Iterator[Problem]:
 
 def _command_problems(bot: Mapping[str, Any]) -> Iterator[Problem]:
     """Declared commands must be ones the bot handles; the bot's menu must be declared in every scope it has."""
-    menu = [title for title, _ in MENU_COMMANDS]
+    with speaking(english()):
+        menu = [fold(title) for title, _ in menu_commands()]
+        handled = chat_commands()
     declared: dict[str, set[str]] = {}
     for list_index, command_list in enumerate(_dicts(bot.get("commandLists"))):
         titles = set()
         for index, command in enumerate(_dicts(command_list.get("commands"))):
             title = str(command.get("title", ""))
-            titles.add(title.strip().lower())
-            if title.strip().lower() not in CHAT_COMMANDS:
+            titles.add(fold(title))
+            if fold(title) not in handled:
                 yield Problem(
                     _at("bots", 0, "commandLists", list_index, "commands", index, "title"),
-                    f"the bot does not handle {title!r} (it handles: {', '.join(sorted(CHAT_COMMANDS))})",
+                    f"the bot does not handle {title!r} (it handles: {', '.join(sorted(handled))})",
                 )
         for scope in _list(command_list.get("scopes")):
             declared.setdefault(str(scope), set()).update(titles)
@@ -198,6 +209,115 @@ def _header_problems(manifest: Mapping[str, Any]) -> Iterator[Problem]:
         yield Problem(_at("packageName"), "removed in manifest 1.17: Teams rejects the upload")
     if not SEMVER_RE.match(str(manifest.get("version", ""))):
         yield Problem(_at("version"), "must be MAJOR.MINOR.PATCH (semver)")
+
+
+_INDEXED = re.compile(r"\[(\d+)\]")
+
+
+def _resolve(manifest: Any, key: str) -> bool:
+    """Whether a localization key (`bots[0].commandLists[1].commands[2].title`) names a string in the manifest."""
+    node = manifest
+    for part in key.split("."):
+        name, _, rest = part.partition("[")
+        if name:
+            if not isinstance(node, dict) or name not in node:
+                return False
+            node = node[name]
+        for index in _INDEXED.findall("[" + rest if rest else ""):
+            if not isinstance(node, list) or int(index) >= len(node):
+                return False
+            node = node[int(index)]
+    return isinstance(node, str)
+
+
+def localization_file_problems(
+    name: str, content: Any, manifest: Mapping[str, Any], language: Language
+) -> list[Problem]:
+    """One localization file: the official schema, keys that exist in the manifest, command titles the bot
+    understands in that language, and every text of the manifest translated."""
+    if not isinstance(content, dict):
+        return [Problem(name, "must be a JSON object")]
+    problems = []
+    for error in _localization_validator().iter_errors(content):
+        message = error.message if len(error.message) <= _MESSAGE_LIMIT else error.message[:_MESSAGE_LIMIT] + "..."
+        where = "/".join(str(part) for part in error.absolute_path)
+        problems.append(Problem(f"{name}#/{where}", f"schema: {message}"))
+    problems += _length_problems(name, content)
+    if content.get("$schema") != LOCALIZATION_SCHEMA_URL:
+        problems.append(Problem(f"{name}#/$schema", f"must be {LOCALIZATION_SCHEMA_URL} (the manifest's version)"))
+    for key, value in content.items():
+        if key == "$schema" or "." not in key or key.startswith(("name.", "description.")):
+            continue
+        if not _resolve(manifest, key):
+            problems.append(Problem(f"{name}#/{key}", "names nothing in manifest.json"))
+        elif key.startswith("bots[") and key.endswith(".title"):
+            with speaking(language):
+                handled = chat_commands()
+            if fold(str(value)) not in handled:
+                problems.append(Problem(f"{name}#/{key}", f"the bot does not understand {value!r} in {language.tag}"))
+    for path, _ in _strings(manifest):
+        if _is_translatable(path):
+            key = _key(path)
+            if key not in content:
+                problems.append(Problem(f"{name}#/{key}", "not translated"))
+    return problems
+
+
+def _length_problems(name: str, content: dict[str, Any]) -> Iterator[Problem]:
+    """The schema's `maxLength` beside a `$ref` (names, descriptions), which Draft 4 ignores but Teams enforces."""
+    schema = json.loads(LOCALIZATION_SCHEMA_PATH.read_text(encoding="utf-8"))
+    for key, rules in schema["properties"].items():
+        limit = rules.get("maxLength") if "$ref" in rules else None
+        value = content.get(key)
+        if isinstance(limit, int) and isinstance(value, str) and len(value) > limit:
+            yield Problem(f"{name}#/{key}", f"longer than Teams allows ({len(value)} > {limit} characters)")
+
+
+def _is_translatable(path: tuple[object, ...]) -> bool:
+    """The manifest texts a user reads that we translate: names, descriptions and command titles/descriptions."""
+    if path[:1] in (("name",), ("description",)):
+        return True
+    leaf = path[-1] if path else None
+    return leaf in ("title", "description") and path[:1] in (("bots",), ("composeExtensions",))
+
+
+def _key(path: tuple[object, ...]) -> str:
+    """A manifest path as a localization key: ('bots', 0, 'commandLists', 1, ...) -> bots[0].commandLists[1]..."""
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key
+
+
+def localization_problems(
+    manifest: Mapping[str, Any], files: Mapping[str, bytes], catalogs: Catalogs | None = None
+) -> list[Problem]:
+    """`localizationInfo`: each declared language once, its file at the package root and valid."""
+    info = manifest.get("localizationInfo")
+    if info is None:
+        return []
+    if not isinstance(info, dict):
+        return []  # the schema reports the shape
+    catalogs = catalogs or Catalogs.load()
+    problems = []
+    default = str(info.get("defaultLanguageTag", "")).lower()
+    seen = {default}
+    for index, entry in enumerate(_dicts(info.get("additionalLanguages"))):
+        at = _at("localizationInfo", "additionalLanguages", index)
+        tag, file = str(entry.get("languageTag", "")), str(entry.get("file", ""))
+        if tag.lower() in seen:
+            problems.append(Problem(at, f"language {tag!r} is declared twice (or is the default language)"))
+        seen.add(tag.lower())
+        if file not in files:
+            problems.append(Problem(at, f"{file!r} is not at the package root"))
+            continue
+        try:
+            content = json.loads(files[file].decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            problems.append(Problem(file, f"not valid UTF-8 JSON ({error})"))
+            continue
+        problems += localization_file_problems(file, content, manifest, catalogs.language(tag))
+    return problems
 
 
 def manifest_problems(manifest: Any) -> list[Problem]:
@@ -286,6 +406,8 @@ def package_problems(files: Mapping[str, bytes], folders: tuple[str, ...] = ()) 
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return [*problems, Problem("manifest.json", f"not valid UTF-8 JSON ({error})")]
     problems += manifest_problems(manifest)
+    if isinstance(manifest, dict):
+        problems += localization_problems(manifest, files)
     problems += _icon_entries(manifest, files)
     return problems
 

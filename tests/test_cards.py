@@ -32,6 +32,7 @@ from dialogs.cards import (
     welcome_card,
 )
 from dialogs.cards.__main__ import main
+from dialogs.cards.language import Catalogs, speaking
 from dialogs.cards.samples import sample_cards
 from dialogs.cards.timefmt import format_when
 
@@ -69,6 +70,13 @@ ODD_URL = (
     "@thread.v2&name=O'Brien&x=[1](2)&a=b&c=<d>&e=%40%3A%2F=True"
 )
 NOW = datetime(2025, 1, 13, 9, 0, tzinfo=UTC)  # Monday 13 January 2025, winter in Europe
+
+
+@pytest.fixture(autouse=True)
+def british_english() -> Iterator[None]:
+    """Cards built as for a user whose Teams is in British English (24-hour times, day before month)."""
+    with speaking(Catalogs.load().language("en-GB")):
+        yield
 
 
 @dataclass(frozen=True)
@@ -275,38 +283,38 @@ def test_error_card_with_and_without_retry() -> None:
 def test_times_render_in_the_users_zone() -> None:
     start = datetime(2025, 1, 13, 14, 0, tzinfo=UTC)
     end = start + timedelta(minutes=30)
-    assert format_when(start, end, tz_name="Europe/Paris", now=NOW) == "Today 15:00–15:30"
-    assert format_when(start, end, tz_name="America/Los_Angeles", now=NOW) == "Today 06:00–06:30"
+    assert format_when(start, end, tz_name="Europe/Paris", now=NOW) == "Today, 15:00 – 15:30"
+    assert format_when(start, end, tz_name="America/Los_Angeles", now=NOW) == "Today, 06:00 – 06:30"
     summer = datetime(2025, 7, 14, 14, 0, tzinfo=UTC)
-    assert format_when(summer, None, tz_name="Europe/Paris", now=summer) == "Today 16:00"
+    assert format_when(summer, None, tz_name="Europe/Paris", now=summer) == "Today, 16:00"
 
 
 def test_day_labels() -> None:
     tz = "Europe/London"
     tomorrow = datetime(2025, 1, 14, 9, 0, tzinfo=UTC)
-    assert format_when(tomorrow, tomorrow + timedelta(minutes=30), tz_name=tz, now=NOW) == "Tomorrow 09:00–09:30"
+    assert format_when(tomorrow, tomorrow + timedelta(minutes=30), tz_name=tz, now=NOW) == "Tomorrow, 09:00 – 09:30"
     later = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-    assert format_when(later, later + timedelta(minutes=30), tz_name=tz, now=NOW) == "Mon 3 Mar 09:00–09:30"
-    assert format_when(later, None, tz_name=tz) == "Mon 3 Mar 2025 09:00"
+    assert format_when(later, later + timedelta(minutes=30), tz_name=tz, now=NOW) == "Mon, 3 Mar, 09:00 – 09:30"
+    assert format_when(later, None, tz_name=tz) == "Mon, 3 Mar 2025, 09:00"
     next_year = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
-    assert format_when(next_year, None, tz_name=tz, now=NOW) == "Fri 2 Jan 2026 09:00"
+    assert format_when(next_year, None, tz_name=tz, now=NOW) == "Fri, 2 Jan 2026, 09:00"
     late = datetime(2025, 1, 13, 23, 30, tzinfo=UTC)
-    assert format_when(late, late + timedelta(hours=1), tz_name=tz, now=NOW) == "Today 23:30 – Tomorrow 00:30"
+    assert format_when(late, late + timedelta(hours=1), tz_name=tz, now=NOW) == "Today, 23:30 – Tomorrow, 00:30"
 
 
 def test_local_midnight_decides_today() -> None:
     # 23:30 UTC on the 13th is already the 14th in Tokyo, where "now" (09:00 UTC) is still the 13th.
     late = datetime(2025, 1, 13, 23, 30, tzinfo=UTC)
-    assert format_when(late, None, tz_name="Asia/Tokyo", now=NOW) == "Tomorrow 08:30"
+    assert format_when(late, None, tz_name="Asia/Tokyo", now=NOW) == "Tomorrow, 08:30"
 
 
 def test_unknown_or_missing_zone_says_utc() -> None:
     start = datetime(2025, 1, 13, 14, 0, tzinfo=UTC)
-    assert format_when(start, None, tz_name="Mars/Olympus", now=NOW) == "Today 14:00 UTC"
-    assert format_when(start, None, tz_name=None, now=NOW) == "Today 14:00 UTC"
-    assert format_when(start, None, tz_name="../../etc/passwd", now=NOW) == "Today 14:00 UTC"
+    assert format_when(start, None, tz_name="Mars/Olympus", now=NOW) == "Today, 14:00 UTC"
+    assert format_when(start, None, tz_name=None, now=NOW) == "Today, 14:00 UTC"
+    assert format_when(start, None, tz_name="../../etc/passwd", now=NOW) == "Today, 14:00 UTC"
     naive = datetime(2025, 1, 13, 14, 0)
-    assert format_when(naive, None, tz_name="Europe/Paris", now=NOW) == "Today 15:00"
+    assert format_when(naive, None, tz_name="Europe/Paris", now=NOW) == "Today, 15:00"
 
 
 # --- which meeting? ---------------------------------------------------------------------------------------------
@@ -334,9 +342,9 @@ def test_meeting_choices_soonest_first_with_local_times() -> None:
     ]
     body = texts(card)
     assert strings.ASK_MEETING in body
-    assert "Today 09:45–10:15 · now" in body  # in progress, 08:45 UTC is 09:45 in Paris
-    assert "Today 15:00–15:30" in body
-    assert "Tomorrow 10:00–10:30" in body
+    assert "Today, 09:45 – 10:15 · now" in body  # in progress, 08:45 UTC is 09:45 in Paris
+    assert "Today, 15:00 – 15:30" in body
+    assert "Tomorrow, 10:00 – 10:30" in body
     assert strings.NO_SUBJECT in body
     assert "Your calendar · With Sam" in body
     assert "Your calendar · With Ana, Ben, Cy and 2 more" in body
@@ -426,7 +434,7 @@ def test_client_form_inputs_and_buttons() -> None:
     assert all("value" not in input_by_id(card, i) for i in ("clientName", "clientEmail", "clientPhone"))
     assert all(input_by_id(card, i)["placeholder"] for i in ("clientName", "clientEmail", "clientPhone"))
     assert strings.client_details_for("Mortgage review") in texts(card)
-    assert any("type skip" in t for t in texts(card))
+    assert any("type **skip**" in t for t in texts(card))
     (go,) = by_action(card, actions.CLIENT_DETAILS)
     assert "associatedInputs" not in go
     (skip,) = by_action(card, actions.SKIP)
@@ -505,7 +513,7 @@ def test_result_card_meeting_time_and_client() -> None:
     facts = {f["title"]: f["value"] for fs in of_type(card, "FactSet") for f in fs["facts"]}
     assert facts == {
         "Meeting": "Mortgage review",
-        "When": "Today 15:00–15:30",
+        "When": "Today, 15:00 – 15:30",
         "Client": "Alex Morgan",
         "Phone": "+1 206-555-0100",
     }
@@ -553,7 +561,7 @@ def test_result_card_without_now_uses_absolute_date_and_offers_text() -> None:
     start = datetime(2025, 1, 13, 14, 0, tzinfo=UTC)
     card = result_card(join_url="https://x.test/j", start=start, tz_name="Europe/Paris", can_text=True)
     facts = {f["title"]: f["value"] for fs in of_type(card, "FactSet") for f in fs["facts"]}
-    assert facts == {"When": "Mon 13 Jan 2025 15:00"}
+    assert facts == {"When": "Mon, 13 Jan 2025, 15:00"}
     (text_it,) = by_action(card, actions.TEXT_LINK)
     assert text_it["data"] == {"action": "textLink"} and text_it["associatedInputs"] == "none"
     assert of_type(result_card(join_url="https://x.test/j", client=Client()), "FactSet") == []
@@ -635,14 +643,18 @@ def test_compose_card_takes_no_email_or_phone() -> None:
 def test_samples_cli_writes_one_valid_file_per_card(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "samples"
     assert main(["samples", str(out)]) == 0
-    files = sorted(p.name for p in out.iterdir())
-    assert files == sorted(f"{name}.json" for name in sample_cards())
+    assert sorted(p.name for p in out.iterdir()) == sorted(["en", "es", "fr", "de", "pt_BR", "ja", "qps_ploc"])
+    for language in out.iterdir():
+        files = sorted(p.name for p in language.iterdir())
+        assert files == sorted(f"{name}.json" for name in sample_cards())
+        for path in language.iterdir():
+            check_structure(json.loads(path.read_text(encoding="utf-8")))
     builders = {"welcome", "help", "meeting_choice", "client_form", "result", "confirm_text", "error", "task_form"}
     assert builders <= {Path(f).stem for f in files}
-    for path in out.iterdir():
-        card = json.loads(path.read_text(encoding="utf-8"))
-        check_structure(card)
-    assert str(out / "result.json") in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert str(out / "en" / "result.json") in printed and str(out / "ja" / "result.json") in printed
+    spanish = json.loads((out / "es" / "help.json").read_text(encoding="utf-8"))
+    assert "Cómo usarme" in json.dumps(spanish, ensure_ascii=False)
 
 
 def test_samples_cli_requires_a_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from config import Settings
-from dialogs.commands import MENU_COMMANDS
+from dialogs.commands import menu_commands
 from manifest.builder import PACKAGE_FILES, BuildError, PackageOptions, bot_host, build_package, render_manifest
 from manifest.validator import Problem, package_problems, validate_package
 
@@ -72,7 +72,7 @@ def test_built_package_validates_clean(package: Path) -> None:
     assert validate_package(package) == []
 
 
-def test_zip_holds_exactly_the_three_files_at_its_root(package: Path) -> None:
+def test_zip_holds_manifest_icons_and_a_file_per_language_at_its_root(package: Path) -> None:
     with zipfile.ZipFile(package) as archive:
         names = [info.filename for info in archive.infolist()]
     assert sorted(names) == sorted(PACKAGE_FILES)
@@ -97,7 +97,7 @@ def test_manifest_declares_bot_extension_sso_and_rsc(manifest: dict[str, Any]) -
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID
     assert set(bot["scopes"]) == {"personal", "groupChat", "team"}
-    menu = [{"title": title, "description": text} for title, text in MENU_COMMANDS]
+    menu = [{"title": title, "description": text} for title, text in menu_commands()]
     assert {scope for entry in bot["commandLists"] for scope in entry["scopes"]} == set(bot["scopes"])
     assert all(entry["commands"] == menu for entry in bot["commandLists"])
     (extension,) = manifest["composeExtensions"]
@@ -338,3 +338,105 @@ def test_cli_exit_codes(tmp_path: Path, package: Path, files: dict[str, bytes], 
     )
     assert built.returncode == 0, built.stderr
     assert validate_package(tmp_path / "real.zip") == []
+
+
+# --- languages (localizationInfo and one localization file per shipped language) ------------------------------------
+
+
+def test_every_shipped_language_has_a_translated_localization_file(
+    files: dict[str, bytes], manifest: dict[str, Any]
+) -> None:
+    declared = manifest["localizationInfo"]
+    assert declared["defaultLanguageTag"] == "en-us"
+    assert [(e["languageTag"], e["file"]) for e in declared["additionalLanguages"]] == [
+        ("es", "es.json"), ("fr", "fr.json"), ("de", "de.json"), ("pt-br", "pt-br.json"), ("ja", "ja.json")
+    ]
+    spanish = json.loads(files["es.json"])
+    assert spanish["$schema"].endswith("/teams/v1.25/MicrosoftTeams.Localization.schema.json")
+    assert (spanish["name.short"], spanish["name.full"]) == ("Enlace de cita", "Enlace de cita virtual")
+    assert "obtener enlace" in spanish["description.full"]
+    for index in range(3):
+        titles = [spanish[f"bots[0].commandLists[{index}].commands[{n}].title"] for n in range(3)]
+        assert titles == ["obtener enlace", "ayuda", "cerrar sesión"]
+    assert spanish["composeExtensions[0].commands[0].title"] == "Obtener enlace de cita"
+    japanese = json.loads(files["ja.json"])
+    assert japanese["bots[0].commandLists[0].commands[0].title"] == "リンクを取得"
+    english = {json.dumps(manifest["name"]), manifest["description"]["short"]}
+    for name in ("es.json", "fr.json", "de.json", "pt-br.json", "ja.json"):
+        content = json.loads(files[name])
+        assert not english & {json.dumps({"short": content["name.short"], "full": content["name.full"]}),
+                              content["description.short"]}
+
+
+def test_chosen_app_names_are_kept_in_every_language(settings: Settings, tmp_path: Path) -> None:
+    options = PackageOptions(short_name="Contoso Link", full_name="Contoso Appointment Link")
+    package = build_package(settings, tmp_path / "p.zip", options)
+    assert validate_package(package) == []
+    with zipfile.ZipFile(package) as archive:
+        german = json.loads(archive.read("de.json"))
+    assert (german["name.short"], german["name.full"]) == ("Contoso Link", "Contoso Appointment Link")
+    assert german["description.short"].startswith("Rufen Sie")
+
+
+def _edit_json(files: dict[str, bytes], name: str, change: Callable[[dict[str, Any]], Any]) -> dict[str, bytes]:
+    content = json.loads(files[name])
+    change(content)
+    return {**files, name: json.dumps(content).encode()}
+
+
+LOCALIZATION_DEFECTS: dict[str, tuple[Callable[[dict[str, bytes]], dict[str, bytes]], str]] = {
+    "file missing": (
+        lambda f: {k: v for k, v in f.items() if k != "fr.json"},
+        "manifest.json#/localizationInfo/additionalLanguages/1: 'fr.json' is not at the package root",
+    ),
+    "name too long for Teams": (
+        lambda f: _edit_json(f, "de.json", lambda c: c.update({"name.short": "Ein sehr langer Name für eine App"})),
+        "de.json#/name.short: longer than Teams allows (33 > 30 characters)",
+    ),
+    "required text missing": (
+        lambda f: _edit_json(f, "ja.json", lambda c: c.pop("description.full")),
+        "ja.json#/: schema: 'description.full' is a required property",
+    ),
+    "key naming nothing": (
+        lambda f: _edit_json(f, "es.json", lambda c: c.update({"bots[0].commandLists[2].commands[5].title": "x"})),
+        "es.json#/bots[0].commandLists[2].commands[5].title: names nothing in manifest.json",
+    ),
+    "command the bot does not understand in that language": (
+        lambda f: _edit_json(f, "es.json", lambda c: c.update({"bots[0].commandLists[1].commands[1].title": "aide"})),
+        "es.json#/bots[0].commandLists[1].commands[1].title: the bot does not understand 'aide' in es",
+    ),
+    "text left untranslated": (
+        lambda f: _edit_json(f, "pt-br.json", lambda c: c.pop("composeExtensions[0].commands[0].title")),
+        "pt-br.json#/composeExtensions[0].commands[0].title: not translated",
+    ),
+    "another manifest version's schema": (
+        lambda f: _edit_json(f, "fr.json", lambda c: c.update({"$schema": c["$schema"].replace("v1.25", "v1.19")})),
+        "fr.json#/$schema: must be https://developer.microsoft.com/en-us/json-schemas/teams/v1.25/",
+    ),
+    "language declared twice": (
+        lambda f: _with_manifest(f, _declare_twice(json.loads(f["manifest.json"]))),
+        "manifest.json#/localizationInfo/additionalLanguages/5: language 'es' is declared twice",
+    ),
+}
+
+
+def _declare_twice(manifest: dict[str, Any]) -> dict[str, Any]:
+    manifest["localizationInfo"]["additionalLanguages"].append({"languageTag": "es", "file": "es.json"})
+    return manifest
+
+
+@pytest.mark.parametrize("defect", LOCALIZATION_DEFECTS)
+def test_each_localization_defect_is_reported(defect: str, files: dict[str, bytes]) -> None:
+    seed, expected = LOCALIZATION_DEFECTS[defect]
+    findings = _findings(package_problems(seed(files)))
+    assert any(line.startswith(expected) for line in findings), findings
+
+
+def test_the_carried_schemas_are_unmodified_copies() -> None:
+    import hashlib
+
+    schema_dir = REPO_ROOT / "manifest" / "schema"
+    notice = (schema_dir / "NOTICE.md").read_text(encoding="utf-8")
+    for name in ("teams-manifest-v1.25.schema.json", "teams-localization-v1.25.schema.json"):
+        digest = hashlib.sha256((schema_dir / name).read_bytes()).hexdigest()
+        assert f"{name}: {digest}" in notice

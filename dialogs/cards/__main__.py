@@ -1,4 +1,5 @@
-"""``python -m dialogs.cards samples DIR``: write every card as JSON to paste into the Adaptive Cards Designer."""
+"""``python -m dialogs.cards samples DIR``: write every card in every language as JSON (``DIR/<language>/<card>.json``)
+to paste into the Adaptive Cards Designer."""
 
 import argparse
 import sys
@@ -12,7 +13,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m dialogs.cards", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    samples = commands.add_parser("samples", help="write one JSON file per card into DIR")
+    samples = commands.add_parser("samples", help="write one JSON file per card and language into DIR")
     samples.add_argument("directory", type=Path, metavar="DIR")
     args = parser.parse_args(argv)
     for path in write_samples(args.directory):

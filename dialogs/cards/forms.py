@@ -11,6 +11,7 @@ from . import actions, strings
 from .elements import Card, Element, adaptive_card, error_text, submit, text, text_input
 
 NAME_MAX_LENGTH = 100
+DURATION_MINUTES = (15, 30, 45, 60, 90)
 
 
 def _field(element: Element, error: str | None) -> list[Element]:
@@ -119,7 +120,7 @@ def new_meeting_card(
     error: str | None = None,
 ) -> Card:
     """Set up a new meeting: subject, date and time (in the user's time zone) and length, all prefilled."""
-    durations = [{"title": title, "value": value} for value, title in strings.DURATION_CHOICES]
+    durations = [{"title": strings.duration(minutes), "value": str(minutes)} for minutes in DURATION_MINUTES]
     body: list[Element] = [
         text(strings.NEW_MEETING_TITLE, weight="bolder"),
         text(strings.NEW_MEETING_HINT, subtle=True, spacing="none"),

@@ -7,7 +7,8 @@ for button presses, and the cards behave the same in Teams, the Agents Playgroun
 """
 
 from . import actions, strings
-from .elements import Card, action_set, adaptive_card, container, fact_set, heading, submit, text
+from .elements import Card, Element, action_set, adaptive_card, container, fact_set, heading, submit, text
+from .language import SOURCE, current
 
 
 def welcome_card() -> Card:
@@ -25,13 +26,30 @@ def welcome_card() -> Card:
     return adaptive_card(body, buttons)
 
 
+def help_commands() -> list[tuple[str, str]]:
+    """(command as typed, what it does), in the user's language: the words the command parser understands."""
+    get_link = strings.command("CMD_GET_LINK")
+    return [
+        (get_link, strings.HELP_GET_LINK),
+        (f"{get_link} {strings.HELP_MEETING_ARGUMENT}", strings.HELP_GET_LINK_WITH_MEETING),
+        (strings.command("CMD_HELP"), strings.HELP_HELP),
+        (strings.command("CMD_SIGN_OUT"), strings.HELP_SIGN_OUT),
+        (strings.command("CMD_CANCEL"), strings.HELP_CANCEL),
+        (strings.command("CMD_SKIP"), strings.HELP_SKIP),
+    ]
+
+
 def help_card() -> Card:
     """The commands and every accepted way of naming a meeting, with the one that does not work."""
-    body = [
+    body: list[Element] = [
         heading(strings.HELP_TITLE),
         text(strings.WELCOME_WHAT),
         text(strings.HELP_COMMANDS_HEADING, weight="bolder", spacing="medium"),
-        fact_set(strings.HELP_COMMANDS),
+        fact_set(help_commands()),
+    ]
+    if current().catalog != SOURCE:
+        body.append(text(strings.HELP_ENGLISH_TOO, subtle=True, size="small", spacing="small"))
+    body += [
         text(strings.HELP_MEETING_HEADING, weight="bolder", spacing="medium"),
         text("\r".join(f"- {form}" for form in strings.HELP_MEETING_FORMS)),
         container([text(strings.HELP_CHAT_ID_TIP, size="small")], style="warning", spacing="medium"),

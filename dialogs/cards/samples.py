@@ -1,7 +1,8 @@
 """Every card rendered with realistic sample data, for the Adaptive Cards Designer and for tests.
 
-``python -m dialogs.cards samples DIR`` writes one JSON file per card builder. The data is fixed (a Monday morning
-in New York), so the files only change when a card does.
+``python -m dialogs.cards samples DIR`` writes one JSON file per card builder and language, `DIR/<language>/<card>.json`
+(every shipped language, and the pseudo-locale that shows layouts with 40% longer text). The data is fixed (a Monday
+morning in New York), so the files only change when a card or a translation does.
 """
 
 import json
@@ -14,6 +15,7 @@ from . import actions, strings
 from .elements import Card
 from .forms import client_form_card, new_meeting_card, task_form_card
 from .info import error_card, help_card, notice_card, welcome_card
+from .language import PSEUDO, SHIPPED, Catalogs, speaking
 from .meetings import meeting_choice_card
 from .result import compose_card, confirm_reminder_card, confirm_text_card, result_card
 
@@ -158,12 +160,20 @@ def _sample_result(meeting: SampleMeeting, *, insert: bool = False) -> Card:
     )
 
 
-def write_samples(directory: Path) -> list[Path]:
-    """Write ``<name>.json`` for every sample card into ``directory`` (created if needed); return the paths."""
-    directory.mkdir(parents=True, exist_ok=True)
+SAMPLE_LANGUAGES: tuple[str, ...] = (*SHIPPED, PSEUDO)
+
+
+def write_samples(directory: Path, catalogs: Catalogs | None = None) -> list[Path]:
+    """Write ``<language>/<name>.json`` for every sample card in every language into ``directory`` (created if
+    needed); return the paths."""
+    catalogs = catalogs or Catalogs.load()
     written = []
-    for name, build in sample_cards().items():
-        path = directory / f"{name}.json"
-        path.write_text(json.dumps(build(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(path)
+    for language in SAMPLE_LANGUAGES:
+        folder = directory / language
+        folder.mkdir(parents=True, exist_ok=True)
+        with speaking(catalogs.language(language.replace("_", "-"))):
+            for name, build in sample_cards().items():
+                path = folder / f"{name}.json"
+                path.write_text(json.dumps(build(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                written.append(path)
     return written

@@ -1,291 +1,479 @@
-"""Every sentence the bot shows a user, in one module.
+"""Every sentence the bot shows a user, in one module, translated into the user's language when it is read.
 
-Cards and dialogs both import from here, so wording is reviewed, kept consistent and (one day) translated in a
-single place. Rules: plain words, no jargon or error codes, spelling that reads the same in British and US English,
-and every message says what to do next.
+Each public constant below is an English msgid marked with `N_` for Babel's extractor (`python -m dialogs.i18n
+extract`). At the end of the module the constants move into a private table, so `strings.NAME` goes through the
+module's `__getattr__` (PEP 562) and returns the msgid translated into the language of the turn being handled
+(`language.current()`). Call sites stay `strings.NAME`; read it when a card or sentence is built, never at import
+time (a module-level table of sentences would be frozen in English). Functions at the end format sentences with
+values.
+
+Rules for msgids: plain words, no jargon or error codes, spelling that reads the same in British and US English,
+and every message says what to do next. `{get_link}`, `{help}`, `{skip}` and `{new}` stand for the command words
+(`CMD_*`) of the user's language, so a sentence can never name a command the bot would not understand.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_timedelta
+from babel.lists import format_list
+
+from .language import current
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogs; it is translated when read through `strings.NAME`."""
+    return message
+
+
+def _(message: str) -> str:
+    """Translate `message` now, in the current language (for the formatting functions below)."""
+    return _fill(current().gettext(message))
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Translate now, choosing the plural form of `count` by the current language's rules."""
+    return _fill(current().ngettext(singular, plural, count))
+
+
+def _locale() -> Locale:
+    return current().locale
+
+
+# --- Words typed as commands ------------------------------------------------------------------------------------
+# Translators: words a user types to give a command (lower case). Separate alternatives with "|"; the first one is
+# shown in help, in sentences and in the Teams command menu. The English words are always understood as well.
+CMD_GET_LINK = N_("get link")
+# Translators: a command word; see "get link".
+CMD_HELP = N_("help")
+# Translators: a command word; see "get link".
+CMD_SIGN_OUT = N_("sign out|log out")
+# Translators: a command word; see "get link".
+CMD_CANCEL = N_("cancel")
+# Translators: a command word, typed to go on without client details; see "get link".
+CMD_SKIP = N_("skip")
+# Translators: a command word, typed after something went wrong; see "get link".
+CMD_RETRY = N_("try again|retry|again")
+# Translators: typed instead of a meeting link to create a new meeting; see "get link".
+CMD_NEW = N_("new")
+# Translators: other ways of saying "this meeting" when typed as the meeting (inside a meeting chat).
+CMD_THIS_MEETING = N_("this one|here")
 
 # --- What the bot is -------------------------------------------------------------------------------------------
 
-WELCOME_TITLE = "Client links for virtual appointments"
-WELCOME_WHAT = (
+WELCOME_TITLE = N_("Client links for virtual appointments")
+WELCOME_WHAT = N_(
     "I give you the link your client uses to join a Teams virtual appointment from any web browser, "
     "with no app to install."
 )
-WELCOME_HOW = "Type **get link**, or tap the button below to start."
-WELCOME_PRIVACY = "I only look at your meetings when you ask me for a link."
+WELCOME_HOW = N_("Type **{get_link}**, or tap the button below to start.")
+WELCOME_PRIVACY = N_("I only look at your meetings when you ask me for a link.")
 
 # --- Help ------------------------------------------------------------------------------------------------------
 
-HELP_TITLE = "How to use me"
-HELP_COMMANDS_HEADING = "Commands"
-HELP_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("get link", "Get a client join link; I'll ask which meeting."),
-    ("get link [meeting]", "Skip the question by adding the meeting's link or ID."),
-    ("help", "Show this help."),
-    ("sign out", "Sign out of your account."),
-    ("cancel", "Stop what we're doing."),
-)
-HELP_MEETING_HEADING = "Which meeting can I use?"
+HELP_TITLE = N_("How to use me")
+HELP_COMMANDS_HEADING = N_("Commands")
+# Translators: shown after the command list in every language but English.
+HELP_ENGLISH_TOO = N_("You can also type the commands in English.")
+# Translators: what the typed reference after the "get link" command stands for, in the help card.
+HELP_MEETING_ARGUMENT = N_("[meeting]")
+HELP_GET_LINK = N_("Get a client join link; I'll ask which meeting.")
+HELP_GET_LINK_WITH_MEETING = N_("Skip the question by adding the meeting's link or ID.")
+HELP_HELP = N_("Show this help.")
+HELP_SIGN_OUT = N_("Sign out of your account.")
+HELP_CANCEL = N_("Stop what we're doing.")
+HELP_SKIP = N_("Go on without client details.")
+HELP_MEETING_HEADING = N_("Which meeting can I use?")
 HELP_MEETING_FORMS: tuple[str, ...] = (
-    "Its join link, long (https://teams.microsoft.com/l/meetup-join/...) or short "
-    "(https://teams.microsoft.com/meet/...?p=...).",
-    "Its meeting ID, with or without the passcode, as shown in the invitation.",
-    "Its Microsoft Graph meeting ID, if you have one.",
-    "A Microsoft Bookings appointment's ID, or a Bookings link that contains it.",
-    "**new** to set up a new meeting on your calendar now.",
-    "Nothing at all: I'll list the online meetings you organise and your Bookings appointments for the next "
-    "48 hours to pick from.",
+    N_(
+        "Its join link, long (https://teams.microsoft.com/l/meetup-join/...) or short "
+        "(https://teams.microsoft.com/meet/...?p=...)."
+    ),
+    N_("Its meeting ID, with or without the passcode, as shown in the invitation."),
+    N_("Its Microsoft Graph meeting ID, if you have one."),
+    N_("A Microsoft Bookings appointment's ID, or a Bookings link that contains it."),
+    N_("**{new}** to set up a new meeting on your calendar now."),
+    N_(
+        "Nothing at all: I'll list the online meetings you organise and your Bookings appointments for the next "
+        "48 hours to pick from."
+    ),
 )
-HELP_CHAT_ID_TIP = (
+HELP_CHAT_ID_TIP = N_(
     "The ID of a meeting's chat (it starts with 19:meeting_) won't work, "
     "so copy the join link from the invitation instead."
 )
 
 # --- Buttons ---------------------------------------------------------------------------------------------------
 
-BUTTON_GET_LINK = "Get a link"
-BUTTON_HELP = "Help"
-BUTTON_CHOOSE = "Choose"
-BUTTON_USE_MEETING = "Use this meeting"
-BUTTON_NEW_MEETING = "New meeting"
-BUTTON_CANCEL = "Cancel"
-BUTTON_CONTINUE = "Continue"
-BUTTON_SKIP = "Skip"
-BUTTON_OPEN_LINK = "Open link"
-BUTTON_TEXT_LINK = "Text the link"
-BUTTON_TEXT_REMINDER = "Text a reminder 15 minutes before"
-BUTTON_ANOTHER_LINK = "Get another link"
-BUTTON_SEND = "Send"
-BUTTON_TRY_AGAIN = "Try again"
-BUTTON_GET_CLIENT_LINK = "Get client link"
-BUTTON_SIGN_IN = "Sign in"
-BUTTON_INSERT = "Insert into message"
-BUTTON_JOIN = "Join the appointment"
+BUTTON_GET_LINK = N_("Get a link")
+BUTTON_HELP = N_("Help")
+BUTTON_CHOOSE = N_("Choose")
+BUTTON_USE_MEETING = N_("Use this meeting")
+BUTTON_NEW_MEETING = N_("New meeting")
+BUTTON_CANCEL = N_("Cancel")
+BUTTON_CONTINUE = N_("Continue")
+BUTTON_SKIP = N_("Skip")
+BUTTON_OPEN_LINK = N_("Open link")
+BUTTON_TEXT_LINK = N_("Text the link")
+BUTTON_TEXT_REMINDER = N_("Text a reminder 15 minutes before")
+BUTTON_ANOTHER_LINK = N_("Get another link")
+BUTTON_SEND = N_("Send")
+BUTTON_TRY_AGAIN = N_("Try again")
+BUTTON_GET_CLIENT_LINK = N_("Get client link")
+BUTTON_SIGN_IN = N_("Sign in")
+BUTTON_INSERT = N_("Insert into message")
+BUTTON_JOIN = N_("Join the appointment")
 
 # --- Choosing the meeting --------------------------------------------------------------------------------------
 
-ASK_MEETING = "Which meeting? Paste its join link or meeting ID, or pick one below."
-ASK_MEETING_NO_UPCOMING = (
+ASK_MEETING = N_("Which meeting? Paste its join link or meeting ID, or pick one below.")
+ASK_MEETING_NO_UPCOMING = N_(
     "You organise no online meetings and have no Bookings appointments in the next 48 hours, "
     "so paste a join link or meeting ID below."
 )
-UPCOMING_HEADING = "Your next online meetings and appointments"
-SOURCE_CALENDAR = "Your calendar"
-SOURCE_BOOKINGS = "Bookings"
-BOOKINGS_INCOMPLETE = "I couldn't read Bookings in time, so some appointments may be missing; ask again to retry."
-PASTE_LABEL = "Or paste a join link or meeting ID"
-PASTE_PLACEHOLDER = "https://teams.microsoft.com/... or 123 456 789 012"
-NO_SUBJECT = "(No subject)"
-NOW_MARKER = "now"
-THIS_MEETING = "this meeting"
+UPCOMING_HEADING = N_("Your next online meetings and appointments")
+# Translators: where a meeting offered as a choice comes from.
+SOURCE_CALENDAR = N_("Your calendar")
+# Translators: the Microsoft Bookings product name; usually kept as it is.
+SOURCE_BOOKINGS = N_("Bookings")
+BOOKINGS_INCOMPLETE = N_("I couldn't read Bookings in time, so some appointments may be missing; ask again to retry.")
+PASTE_LABEL = N_("Or paste a join link or meeting ID")
+# Translators: an example in an empty text box; keep the link and the digits.
+PASTE_PLACEHOLDER = N_("https://teams.microsoft.com/... or 123 456 789 012")
+NO_SUBJECT = N_("(No subject)")
+# Translators: added to a meeting's time while the meeting is in progress.
+NOW_MARKER = N_("now")
+# Translators: typed (or prefilled) as the meeting inside a meeting chat; the bot understands it as a command.
+THIS_MEETING = N_("this meeting")
 
 # Why a meeting reference is asked for again.
-REF_CHAT_ID = "That's the ID of the meeting's chat, which I can't use, so please paste the meeting's join link instead."
-REF_NOT_TEAMS_LINK = "That isn't a Teams meeting link, so please paste the join link from the meeting invitation."
-REF_UNRECOGNISED = "I couldn't match that to a meeting, so please paste its join link or its meeting ID and passcode."
-REF_EMPTY = "Please paste the meeting's join link or meeting ID, or pick a meeting."
-REF_BOOKING_WITHOUT_ID = (
+REF_CHAT_ID = N_(
+    "That's the ID of the meeting's chat, which I can't use, so please paste the meeting's join link instead."
+)
+REF_NOT_TEAMS_LINK = N_(
+    "That isn't a Teams meeting link, so please paste the join link from the meeting invitation."
+)
+REF_UNRECOGNISED = N_(
+    "I couldn't match that to a meeting, so please paste its join link or its meeting ID and passcode."
+)
+REF_EMPTY = N_("Please paste the meeting's join link or meeting ID, or pick a meeting.")
+REF_NOT_IN_MEETING = N_(
+    'I can only use "this meeting" inside a meeting, so please paste the meeting\'s join link.'
+)
+REF_PERSONAL_TEAMS = N_(
+    "Meetings from Teams for personal use can't have a client link, so please use a work or school meeting."
+)
+REF_NATIONAL_CLOUD = N_(
+    "I can't get links for meetings in government or national clouds, so please use another meeting."
+)
+REF_NOT_A_JOIN_LINK = N_("That Teams link isn't a meeting join link, so please paste the meeting's join link.")
+REF_BOOKING_WITHOUT_ID = N_(
     "That Bookings link doesn't name one appointment, so please pick the appointment from the list "
     "or paste its Teams join link."
 )
-REF_BOOKING_NOT_FOUND = (
+REF_BOOKING_NOT_FOUND = N_(
     "I couldn't find that Bookings appointment among the Bookings calendars you work on, "
     "so please pick it from the list or paste its Teams join link."
 )
-ERR_BOOKING_NO_LINK = (
+ERR_BOOKING_NO_LINK = N_(
     "Bookings hasn't given this appointment a client link, and only the Bookings calendar can get one, "
     "so please share the link from the Bookings app."
 )
-REF_NOT_IN_MEETING = 'I can only use "this meeting" inside a meeting, so please paste the meeting\'s join link.'
 
 # --- Client details --------------------------------------------------------------------------------------------
 
-ASK_CLIENT_DETAILS = "Any client details? Add a name, email or mobile number, or skip this step."
-CLIENT_DETAILS_FOR = "For: {subject}"
-SKIP_HINT = "All fields are optional. Tap Skip, or type skip, to go on without them."
-OPTIONAL_HINT = "The client fields are optional."
-LABEL_NAME = "Client name"
-LABEL_EMAIL = "Client email"
-LABEL_PHONE = "Client mobile number"
-LABEL_MEETING = "Meeting"
-PLACEHOLDER_NAME = "e.g. Alex Morgan"
-PLACEHOLDER_EMAIL = "e.g. alex@example.com"
-PLACEHOLDER_PHONE = "e.g. +1 206 555 0100"
-PLACEHOLDER_MEETING = "Join link, meeting ID, or new"
-TASK_INTRO = "Get the link your client uses to join from a web browser."
+ASK_CLIENT_DETAILS = N_("Any client details? Add a name, email or mobile number, or skip this step.")
+SKIP_HINT = N_("All fields are optional. Tap Skip, or type **{skip}**, to go on without them.")
+OPTIONAL_HINT = N_("The client fields are optional.")
+LABEL_NAME = N_("Client name")
+LABEL_EMAIL = N_("Client email")
+LABEL_PHONE = N_("Client mobile number")
+LABEL_MEETING = N_("Meeting")
+# Translators: an example client name; use a name common in your language.
+PLACEHOLDER_NAME = N_("e.g. Alex Morgan")
+PLACEHOLDER_EMAIL = N_("e.g. alex@example.com")
+PLACEHOLDER_PHONE = N_("e.g. +1 206 555 0100")
+PLACEHOLDER_MEETING = N_("Join link, meeting ID, or {new}")
+TASK_INTRO = N_("Get the link your client uses to join from a web browser.")
 
 # Why a client detail is asked for again.
-INVALID_EMAIL = "That email address doesn't look right; please check it or leave it empty."
-INVALID_PHONE = "That phone number doesn't look right; please check it or leave it empty."
-PHONE_NEEDS_COUNTRY_CODE = "Please add the country code to the phone number, for example +1 206 555 0100."
-NAME_TOO_LONG = "Please shorten the name to {limit} characters or fewer."
+INVALID_EMAIL = N_("That email address doesn't look right; please check it or leave it empty.")
+INVALID_PHONE = N_("That phone number doesn't look right; please check it or leave it empty.")
+PHONE_NEEDS_COUNTRY_CODE = N_("Please add the country code to the phone number, for example +1 206 555 0100.")
 
 # --- The result ------------------------------------------------------------------------------------------------
 
-RESULT_TITLE = "Here's your client's join link"
-RESULT_HINT = "Send this link to your client; it opens in any web browser and waits in the lobby until you let them in."
-RESULT_COPY_LABEL = "Copy the link"
-FACT_CLIENT = "Client"
-FACT_EMAIL = "Email"
-FACT_PHONE = "Phone"
-FACT_MEETING = "Meeting"
-FACT_WHEN = "When"
-NEW_MEETING_SUBJECT = "Virtual appointment"
-NEW_MEETING_TITLE = "New meeting"
-NEW_MEETING_HINT = "I'll put a Teams meeting on your calendar with you as the organiser, then get the client's link."
-NOT_ON_CALENDAR = (
+RESULT_TITLE = N_("Here's your client's join link")
+RESULT_HINT = N_(
+    "Send this link to your client; it opens in any web browser and waits in the lobby until you let them in."
+)
+RESULT_COPY_LABEL = N_("Copy the link")
+FACT_CLIENT = N_("Client")
+FACT_EMAIL = N_("Email")
+FACT_PHONE = N_("Phone")
+FACT_MEETING = N_("Meeting")
+FACT_WHEN = N_("When")
+# Translators: the subject of a meeting the bot creates.
+NEW_MEETING_SUBJECT = N_("Virtual appointment")
+NEW_MEETING_TITLE = N_("New meeting")
+NEW_MEETING_HINT = N_(
+    "I'll put a Teams meeting on your calendar with you as the organiser, then get the client's link."
+)
+NOT_ON_CALENDAR = N_(
     "I couldn't add this meeting to your calendar (the app lacks calendar permission), so it won't appear there; "
     "keep this link, or ask your admin to approve Calendars.ReadWrite."
 )
-LABEL_SUBJECT = "Subject"
-LABEL_DATE = "Date"
-LABEL_TIME = "Start time"
-LABEL_DURATION = "Length"
-BUTTON_CREATE = "Create meeting"
-INVALID_START = "Please pick a date and start time that haven't passed yet."
-DURATION_CHOICES = (
-    ("15", "15 minutes"),
-    ("30", "30 minutes"),
-    ("45", "45 minutes"),
-    ("60", "1 hour"),
-    ("90", "1½ hours"),
-)
+LABEL_SUBJECT = N_("Subject")
+LABEL_DATE = N_("Date")
+LABEL_TIME = N_("Start time")
+LABEL_DURATION = N_("Length")
+BUTTON_CREATE = N_("Create meeting")
+INVALID_START = N_("Please pick a date and start time that haven't passed yet.")
 
 # The card the messaging extension puts into the compose box: what the client needs, nothing about them but a name.
-COMPOSE_TITLE = "Your virtual appointment"
-COMPOSE_FOR = "For"
-COMPOSE_HINT = "Join from any web browser; no app needed. You'll wait in the lobby until you're let in."
+# Translators: the compose-box card is read by the client.
+COMPOSE_TITLE = N_("Your virtual appointment")
+# Translators: a fact title before the client's name, on the card the client reads.
+COMPOSE_FOR = N_("For")
+COMPOSE_HINT = N_("Join from any web browser; no app needed. You'll wait in the lobby until you're let in.")
 
 # --- Texting the link ------------------------------------------------------------------------------------------
 
-TEXT_CONFIRM_NOTE = "Your client gets a text message with the join link."
-TEXT_CANCELLED = "OK, I won't send the text."
-TEXT_US_ONLY = "I can only text US mobile numbers, so please send the link another way."
-TEXT_NEEDS_PREMIUM = "Texting needs Teams Premium, so please send the link another way."
-BOOKINGS_TEXTS_NOTE = (
+TEXT_CONFIRM_NOTE = N_("Your client gets a text message with the join link.")
+TEXT_CANCELLED = N_("OK, I won't send the text.")
+TEXT_US_ONLY = N_("I can only text US mobile numbers, so please send the link another way.")
+TEXT_NEEDS_PREMIUM = N_("Texting needs Teams Premium, so please send the link another way.")
+BOOKINGS_TEXTS_NOTE = N_(
     "I can't text this link because Bookings runs this meeting; Bookings texts the customer itself when the "
     "business has SMS notifications on."
 )
-REMINDER_CONFIRM_NOTE = "Teams texts your client the join link 15 minutes before the meeting starts."
-REMINDER_CANCELLED = "OK, I won't set up the reminder text."
-REMINDER_TOO_LATE = "The meeting starts in less than 15 minutes, so it's too late for a reminder; use Text the link."
-REMINDER_NEEDS_PREMIUM = "Reminder texts need Teams Premium, so please remind your client another way."
-ERR_REMINDER_FAILED = "I couldn't set up the reminder text, so please remind your client another way."
+REMINDER_CONFIRM_NOTE = N_("Teams texts your client the join link 15 minutes before the meeting starts.")
+REMINDER_CANCELLED = N_("OK, I won't set up the reminder text.")
+REMINDER_TOO_LATE = N_(
+    "The meeting starts in less than 15 minutes, so it's too late for a reminder; use Text the link."
+)
+REMINDER_NEEDS_PREMIUM = N_("Reminder texts need Teams Premium, so please remind your client another way.")
+ERR_REMINDER_FAILED = N_("I couldn't set up the reminder text, so please remind your client another way.")
 
 # --- Shared chats (group, channel, meeting): said there, and nothing else ---------------------------------------
 
-PRIVATE_FLOW_STARTED = "I've sent you a private message, so we can carry on there."
-PRIVATE_FLOW_UNAVAILABLE = (
+PRIVATE_FLOW_STARTED = N_("I've sent you a private message, so we can carry on there.")
+PRIVATE_FLOW_UNAVAILABLE = N_(
     "I can't message you privately yet, so please open a chat with me first "
-    "(find me under Apps in Teams, or ask your admin to add me for you), then type get link there."
+    "(find me under Apps in Teams, or ask your admin to add me for you), then type **{get_link}** there."
 )
 # Said first in the one-to-one chat, so the user knows why the bot wrote.
-PRIVATE_FLOW_INTRO = "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
+PRIVATE_FLOW_INTRO = N_(
+    "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
+)
 
 # --- Sign-in, sign-out, cancel ---------------------------------------------------------------------------------
 
-SIGN_IN_PROMPT = "Please sign in so I can get the link for you."
-SIGN_IN_FAILED = "Sign-in didn't finish, so please type get link to try again."
-SIGNED_IN_NEXT = "You're signed in; type get link here, or in the chat you came from."
-SIGNED_OUT = "You're signed out; type get link whenever you want to sign in again."
-CANCELLED = "OK, I've stopped; type get link whenever you're ready."
-NOTHING_TO_CANCEL = "There's nothing to cancel; type get link to start."
-UNKNOWN_COMMAND = "I didn't understand that; type get link to get a client join link, or help to see what I can do."
-TASK_TITLE = "Get a client join link"
-ME_SIGN_IN = "Sign in to get client join links"
+SIGN_IN_PROMPT = N_("Please sign in so I can get the link for you.")
+SIGN_IN_FAILED = N_("Sign-in didn't finish, so please type **{get_link}** to try again.")
+SIGNED_IN_NEXT = N_("You're signed in; type **{get_link}** here, or in the chat you came from.")
+SIGNED_OUT = N_("You're signed out; type **{get_link}** whenever you want to sign in again.")
+CANCELLED = N_("OK, I've stopped; type **{get_link}** whenever you're ready.")
+NOTHING_TO_CANCEL = N_("There's nothing to cancel; type **{get_link}** to start.")
+UNKNOWN_COMMAND = N_(
+    "I didn't understand that; type **{get_link}** to get a client join link, or **{help}** to see what I can do."
+)
+TASK_TITLE = N_("Get a client join link")
+ME_SIGN_IN = N_("Sign in to get client join links")
 
 # --- Things that went wrong (one sentence each, saying what to do) ---------------------------------------------
 
-ERR_SIGN_IN_AGAIN = "Your sign-in has expired, so please sign in again."
-ADMIN_CONSENT = (
-    "This app isn't allowed to {what} yet, so please ask your Microsoft 365 admin to approve its {permission} "
-    "permission."
-)
-# What the app could not do, for ADMIN_CONSENT, one per kind of Graph call (dialogs.graph_errors.GraphCall).
-CONSENT_JOIN_LINK = "get client join links"
-CONSENT_LOOKUP = "look up your meetings"
-CONSENT_CALENDAR = "read your calendar"
-CONSENT_CREATE_EVENT = "put meetings on your calendar"
-CONSENT_CREATE_MEETING = "set up meetings"
-CONSENT_TEXT = "send text messages"
-CONSENT_BOOKINGS = "read your Bookings appointments"
-ERR_NOT_ORGANIZER = (
+ERR_SIGN_IN_AGAIN = N_("Your sign-in has expired, so please sign in again.")
+# What the app could not do, for `admin_consent`, one per kind of Graph call (dialogs.graph_errors.GraphCall).
+# Translators: completes "This app isn't allowed to ... yet".
+CONSENT_JOIN_LINK = N_("get client join links")
+CONSENT_LOOKUP = N_("look up your meetings")
+CONSENT_CALENDAR = N_("read your calendar")
+CONSENT_CREATE_EVENT = N_("put meetings on your calendar")
+CONSENT_CREATE_MEETING = N_("set up meetings")
+CONSENT_TEXT = N_("send text messages")
+CONSENT_BOOKINGS = N_("read your Bookings appointments")
+ERR_NOT_ORGANIZER = N_(
     "I can only get links for meetings you set up yourself, "
     "so please ask the person who set up the meeting for the link."
 )
-ERR_MEETING_NOT_FOUND = "I couldn't find that meeting, so please check the link or meeting ID and try again."
-ERR_BAD_REQUEST = "Teams didn't accept that meeting, so please check the link or meeting ID and try again."
-ERR_THROTTLED = "Microsoft 365 is busy right now, so please try again in a minute."
-ERR_TRY_LATER = "Teams isn't responding right now, so please try again in a few minutes."
-ERR_CALENDAR = "I couldn't read your calendar, so please paste the meeting's join link or meeting ID."
-ERR_TEXT_FAILED = "I couldn't send the text, so please send the link another way."
-ERR_TENANT_NOT_ALLOWED = "This app isn't available for your workplace, so please contact your IT team."
-TRY_AGAIN_HINT = "Tap Try again, or type get link to start over."
-ERR_EXPIRED_CARD = "That card is from an earlier request, so please type get link to start again."
-ERR_GENERIC = "Sorry, something went wrong on our side. Please try again."
+ERR_MEETING_NOT_FOUND = N_("I couldn't find that meeting, so please check the link or meeting ID and try again.")
+ERR_BAD_REQUEST = N_("Teams didn't accept that meeting, so please check the link or meeting ID and try again.")
+ERR_THROTTLED = N_("Microsoft 365 is busy right now, so please try again in a minute.")
+ERR_TRY_LATER = N_("Teams isn't responding right now, so please try again in a few minutes.")
+ERR_CALENDAR = N_("I couldn't read your calendar, so please paste the meeting's join link or meeting ID.")
+ERR_TEXT_FAILED = N_("I couldn't send the text, so please send the link another way.")
+ERR_TENANT_NOT_ALLOWED = N_("This app isn't available for your workplace, so please contact your IT team.")
+TRY_AGAIN_HINT = N_("Tap Try again, or type **{get_link}** to start over.")
+ERR_EXPIRED_CARD = N_("That card is from an earlier request, so please type **{get_link}** to start again.")
+ERR_GENERIC = N_("Sorry, something went wrong on our side. Please try again.")
+ERR_MEETING_INFO = N_("I couldn't read this meeting's details, so please paste the meeting's join link instead.")
 # Stored state for this user and conversation could not be read (bot/errors.py): it was reset.
-STATE_RESET = "I lost track of your earlier request; say get link to start again."
+STATE_RESET = N_("I lost track of your earlier request; say **{get_link}** to start again.")
+
+# --- Dates and times (the rest of each date comes from the locale's own formats) --------------------------------
+
+TODAY = N_("Today")
+TOMORROW = N_("Tomorrow")
+YESTERDAY = N_("Yesterday")
+
+# --- The Teams app package (manifest localization files) --------------------------------------------------------
+# Translators: the app's name in the Teams store and app bar; at most 30 characters.
+APP_NAME_SHORT = N_("Appointment Link")
+# Translators: at most 100 characters.
+APP_NAME_FULL = N_("Virtual Appointment Link")
+# Translators: at most 80 characters.
+APP_DESCRIPTION_SHORT = N_("Get a virtual appointment link your client can open in a phone browser.")
+APP_DESCRIPTION_FULL = N_(
+    "Ask the bot to \"{get_link}\" and it answers with the client join link of a Microsoft Virtual Appointment: "
+    "the browser-join, lobby-enabled link your client opens on a phone or computer without installing Teams. "
+    "Pick one of your upcoming online meetings, paste a meeting link or meeting ID, or create a meeting on the "
+    "spot; add the client's name, email and phone if you like, and text the link to them where your tenant allows "
+    "it. Inside a meeting, use the \"Get appointment link\" action from the message box to share the link for "
+    "that meeting."
+)
+# Translators: the bot's command menu in Teams; at most 128 characters each.
+MENU_GET_LINK = N_("Get the client join link of a virtual appointment")
+MENU_HELP = N_("What this bot does and how to use it")
+MENU_SIGN_OUT = N_("Sign out of Microsoft Graph")
+# Translators: the messaging-extension action in the message box; at most 32 characters.
+ME_COMMAND_TITLE = N_("Get appointment link")
+# Translators: at most 128 characters.
+ME_COMMAND_DESCRIPTION = N_("Share the client join link of a virtual appointment")
 
 
-# --- Tiny formatters -------------------------------------------------------------------------------------------
+# --- Reading and formatting -------------------------------------------------------------------------------------
+
+Message = str | tuple[Any, ...]
+_COMMAND_PLACEHOLDERS = {"get_link": "CMD_GET_LINK", "help": "CMD_HELP", "skip": "CMD_SKIP", "new": "CMD_NEW"}
+
+
+def _take_messages(namespace: dict[str, Any]) -> dict[str, Message]:
+    """Move the public constants out of the module's namespace into the message table, so that reading one goes
+    through `__getattr__` and is translated at that moment."""
+    table = {
+        name: value
+        for name, value in namespace.items()
+        if name.isupper() and not name.startswith("_") and isinstance(value, str | tuple)
+    }
+    for name in table:
+        del namespace[name]
+    return table
+
+
+def _translate(message: Message) -> Any:
+    if isinstance(message, str):
+        return _(message)
+    return tuple(_translate(item) for item in message)
+
+
+def __getattr__(name: str) -> Any:
+    """`strings.NAME`: the message translated into the current language (PEP 562)."""
+    try:
+        message = _MESSAGES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return _translate(message)
+
+
+def msgids() -> dict[str, Message]:
+    """Name -> English msgid (or tuple of them), for the catalog checks and the app package."""
+    return dict(_MESSAGES)
+
+
+def alternatives(name: str, *, english: bool = False) -> list[str]:
+    """The words of command `name` (`CMD_*`) in the current language, or in English; the first is the shown one."""
+    message = _MESSAGES[name]
+    assert isinstance(message, str)
+    text = message if english else current().gettext(message)
+    return [word.strip() for word in text.split("|") if word.strip()]
+
+
+def command(name: str) -> str:
+    """The command word of `name` shown to users in the current language (`command("CMD_GET_LINK")`)."""
+    return alternatives(name)[0]
+
+
+class _CommandWords(dict[str, str]):
+    """Fills `{get_link}` and the like; any other `{...}` is left for the formatting functions."""
+
+    def __missing__(self, key: str) -> str:
+        slot = _COMMAND_PLACEHOLDERS.get(key)
+        return command(slot) if slot else "{" + key + "}"
+
+
+def _fill(text: str) -> str:
+    return text.format_map(_CommandWords()) if "{" in text else text
+
+
+def admin_consent(what: str, permission: str) -> str:
+    """A missing permission, named: `what` the app could not do, `permission` the one the admin approves."""
+    # Translators: {what} is one of the CONSENT_ phrases ("get client join links"); {permission} a Graph permission.
+    return _(
+        "This app isn't allowed to {what} yet, so please ask your Microsoft 365 admin to approve its {permission} "
+        "permission."
+    ).format(what=what, permission=permission)
 
 
 def name_too_long(limit: int) -> str:
-    """Reason shown when a client name exceeds ``limit`` characters."""
-    return NAME_TOO_LONG.format(limit=limit)
+    """Reason shown when a client name exceeds `limit` characters."""
+    return _("Please shorten the name to {limit} characters or fewer.").format(limit=limit)
 
 
 def client_details_for(subject: str) -> str:
     """Subtitle of the client form naming the meeting the link is for."""
-    return CLIENT_DETAILS_FOR.format(subject=subject)
-
-
-def admin_consent(what: str, permission: str) -> str:
-    """A missing permission, named: ``what`` the app could not do, ``permission`` the one the admin approves."""
-    return ADMIN_CONSENT.format(what=what, permission=permission)
+    return _("For: {subject}").format(subject=subject)
 
 
 def text_link_question(phone_display: str) -> str:
     """Question on the confirmation card before a text is sent."""
-    return f"Text the link to {phone_display}?"
+    return _("Text the link to {phone}?").format(phone=phone_display)
 
 
 def text_sent(phone_display: str) -> str:
     """Chat sentence after Graph accepted the text."""
-    return f"Done: I've texted the link to {phone_display}."
+    return _("Done: I've texted the link to {phone}.").format(phone=phone_display)
 
 
 def reminder_question(phone_display: str) -> str:
     """Question on the confirmation card before a reminder text is scheduled."""
-    return f"Text {phone_display} a reminder 15 minutes before the meeting?"
+    return _("Text {phone} a reminder 15 minutes before the meeting?").format(phone=phone_display)
 
 
 def reminder_set(phone_display: str) -> str:
     """Chat sentence after Graph accepted the reminder."""
-    return f"Done: {phone_display} gets a reminder text 15 minutes before the meeting."
+    return _("Done: {phone} gets a reminder text 15 minutes before the meeting.").format(phone=phone_display)
 
 
 def bookings_line(business: str | None, customer: str | None) -> str:
-    """``Bookings · Contoso Advice Centre · Jordan Miller``: where a choice comes from, and for whom."""
-    return " · ".join(part for part in (SOURCE_BOOKINGS, business, customer) if part)
+    """`Bookings · Contoso Advice Centre · Jordan Miller`: where a choice comes from, and for whom."""
+    return " · ".join(part for part in (__getattr__("SOURCE_BOOKINGS"), business, customer) if part)
 
 
 def attendee_line(names: Sequence[str], *, shown: int = 3) -> str:
-    """``With Ana, Ben, Chris and 2 more``: enough names to recognise a meeting, short enough to scan."""
+    """`With Ana, Ben, Chris and 2 more`: enough names to recognise a meeting, short enough to scan; the list is
+    joined the way the user's language joins lists."""
     clean = [n.strip() for n in names if n and n.strip()]
     if not clean:
         return ""
     head, rest = clean[:shown], len(clean) - shown
     if rest > 0:
-        return f"With {', '.join(head)} and {rest} more"
-    if len(head) == 1:
-        return f"With {head[0]}"
-    return f"With {', '.join(head[:-1])} and {head[-1]}"
+        # Translators: the last item of a list of meeting attendees, counting those not named.
+        head.append(ngettext("{count} more", "{count} more", rest).format(count=rest))
+    return _("With {names}").format(names=format_list(head, locale=_locale()))
 
 
-# --- Messaging extension (appended) ----------------------------------------------------------------------------
+def duration(minutes: int) -> str:
+    """A meeting length in the user's language: whole hours in hours ("1 hour"), anything else in minutes."""
+    if minutes % 60 == 0:
+        return str(format_timedelta(timedelta(minutes=minutes), granularity="hour", threshold=1, locale=_locale()))
+    # An unreachable threshold keeps Babel from rounding 90 minutes up to "2 hours".
+    return str(format_timedelta(timedelta(minutes=minutes), granularity="minute", threshold=10**9, locale=_locale()))
 
-ERR_MEETING_INFO = "I couldn't read this meeting's details, so please paste the meeting's join link instead."
+
+# Last, so that every constant above (wherever it was added) is translated when read.
+_MESSAGES: dict[str, Message] = _take_messages(globals())

@@ -48,8 +48,8 @@ class SignInDialog(ComponentDialog):
                 TeamsSsoPrompt(
                     self.PROMPT,
                     tokens,
-                    title=strings.BUTTON_SIGN_IN,
-                    text=strings.SIGN_IN_PROMPT,
+                    title=lambda: strings.BUTTON_SIGN_IN,
+                    text=lambda: strings.SIGN_IN_PROMPT,
                     timeout_ms=SIGN_IN_TIMEOUT_MS,
                 )
             )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -63,16 +64,27 @@ def oauth_card(text: str, title: str, connection_name: str, resource: Any) -> At
 class TeamsSsoPrompt(OAuthPrompt):
     """Sign-in for the Azure Bot OAuth connection that works in every Teams branch."""
 
-    def __init__(self, dialog_id: str, tokens: TokenSource, *, title: str, text: str, timeout_ms: int) -> None:
+    def __init__(
+        self,
+        dialog_id: str,
+        tokens: TokenSource,
+        *,
+        title: Callable[[], str],
+        text: Callable[[], str],
+        timeout_ms: int,
+    ) -> None:
+        """`title` and `text` are read each time the card is sent, so they are in that turn's language."""
         settings = OAuthPromptSettings(
-            connection_name=tokens.connection_name, title=title, text=text, timeout=timeout_ms
+            connection_name=tokens.connection_name, title=title(), text=text(), timeout=timeout_ms
         )
         super().__init__(dialog_id, settings)
         self._tokens = tokens
+        self._title = title
+        self._text = text
 
     async def _send_oauth_card(self, context: TurnContext, prompt: Any = None) -> None:
         resource = await self._tokens.sign_in_resource(context)
-        card = oauth_card(self._settings.text, self._settings.title, self._settings.connection_name, resource)
+        card = oauth_card(self._text(), self._title(), self._settings.connection_name, resource)
         await Turn.of(context).reply(
             Activity(type=ActivityTypes.message, attachments=[card], input_hint=InputHints.accepting_input)
         )
