@@ -30,8 +30,8 @@ from bot.auth_cache import AuthenticationCache
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
 from dialogs.cards.language import Catalogs, speaking
-from dialogs.turn import activity_locale
 from dialogs.commands import cap_text
+from dialogs.turn import activity_locale
 
 log = logging.getLogger(__name__)
 

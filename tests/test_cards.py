@@ -623,7 +623,7 @@ def test_compose_card_shows_link_subject_time_and_name_only() -> None:
     )
     check_structure(card)
     facts = {f["title"]: f["value"] for fs in of_type(card, "FactSet") for f in fs["facts"]}
-    assert facts == {"Meeting": "Mortgage review", "When": "Mon 13 Jan 2025 15:00–15:30", "For": "Alex Morgan"}
+    assert facts == {"Meeting": "Mortgage review", "When": "Mon, 13 Jan 2025, 15:00 – 15:30", "For": "Alex Morgan"}
     assert [a["url"] for a in of_type(card, "Action.OpenUrl")] == [ODD_URL]
     assert ODD_URL in texts(card) and card["fallbackText"] == ODD_URL
     assert submits(card) == [] and not [n for n in walk(card) if n["type"].startswith("Input.")]

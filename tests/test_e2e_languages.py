@@ -22,7 +22,7 @@ from dialogs.cards.timefmt import format_when
 from tests.e2e_support import adaptive_cards, running_bot
 from tests.test_cards import check_structure
 from tests.test_e2e_conversation import Chat, aad, result_url
-from tests.test_e2e_messaging_extension import fetch, form_of, result_of, submit
+from tests.test_e2e_messaging_extension import fetch, form_of, press, result_of, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -193,19 +193,31 @@ async def test_the_messaging_extension_in_each_language(cloud, sim, signed_in, c
         assert said(language, "TASK_INTRO") in list(_card_texts(form))
         # The prefilled words, in the user's language, are understood as "this meeting".
         status, body = await bot.post(submit(cloud, prefilled, meeting_id="consult", locale=tag, timezone=zone))
-        card = result_of(body)
-        assert said(language, "RESULT_TITLE") in list(_card_texts(card))
+        result = form_of(body)  # the result, privately in the task module
+        assert said(language, "RESULT_TITLE") in list(_card_texts(result))
+        [insert] = [e["data"] for e in _actions(result) if e["data"].get("action") == actions.INSERT_LINK]
+        status, body = await bot.post(press(cloud, insert, meeting_id="consult", locale=tag, timezone=zone))
+        compose = list(_card_texts(result_of(body)))  # the card put into the compose box
+        assert said(language, "COMPOSE_TITLE") in compose and said(language, "BUTTON_JOIN") in compose
         status, body = await bot.post(submit(cloud, "tomorrow at ten", clientEmail="x@@y", locale=tag))
         texts = list(_card_texts(form_of(body)))
         assert said(language, "REF_UNRECOGNISED") in texts and said(language, "INVALID_EMAIL") in texts
 
 
 def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return _of_kind(card, "Input.")
+
+
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return _of_kind(card, "Action.Submit")
+
+
+def _of_kind(card: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
+            if str(node.get("type", "")).startswith(prefix):
                 found.append(node)
             for child in node.values():
                 walk(child)
@@ -222,7 +234,8 @@ def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
 ASCII_WORD = re.compile(r"[A-Za-z]{2,}")
 LINKS = re.compile(r"https?://\S+|[\w.+-]+@[\w.-]+")  # links and addresses are data (or examples of it)
 # Formatted by Babel (dates, times, lists in the pseudo-locale's en-US formats) or typed data, not our sentences.
-LOCALE_DATA = {"AM", "PM", "UTC", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "and", "minutes", "hour", "hours"}
+LOCALE_DATA = {"AM", "PM", "UTC", "and", "minutes", "hour", "hours", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+LOCALE_DATA |= {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
 
 def leftover_english(texts: list[str], data: list[str]) -> list[str]:
@@ -280,6 +293,17 @@ async def test_the_whole_conversation_in_the_pseudo_locale(cloud, sim, signed_in
         await step()
         status, body = await bot.post(fetch(cloud, locale="qps-ploc"))
         task_form = form_of(body)
+        status, body = await bot.post(submit(cloud, event.meeting.join_web_url, locale="qps-ploc"))
+        task_result = form_of(body)
+        [insert] = [e["data"] for e in _actions(task_result) if e["data"].get("action") == actions.INSERT_LINK]
+        status, body = await bot.post(press(cloud, insert, locale="qps-ploc"))
+        compose = result_of(body)
+        # In a shared chat: one sentence there, the flow in the 1:1 chat.
+        status, _ = await bot.post(cloud.activity(word(pseudo, "CMD_GET_LINK"), conversation_type="groupChat",
+                                                  mention=True, locale="qps-ploc"))
+        assert status == 201
+        await chat.reply()
+        await chat.reply()
         await chat.say(word(pseudo, "CMD_SIGN_OUT"))
         await step()
         await chat.say(word(pseudo, "CMD_GET_LINK"))
@@ -289,11 +313,14 @@ async def test_the_whole_conversation_in_the_pseudo_locale(cloud, sim, signed_in
         status, body = await bot.post(fetch(cloud, locale="qps-ploc"))  # signed out: Teams is asked to sign in
         [sign_in] = body["composeExtension"]["suggestedActions"]["actions"]
 
-    texts = [t for activity in seen for t in visible(activity)] + list(_card_texts(task_form)) + [sign_in["title"]]
-    assert len(seen) == 13 and len(texts) > 60
+    everything = list(cloud.connector.activities)  # every conversation: the 1:1 chat and the group chat
+    cards = [task_form, task_result, compose]
+    texts = [t for activity in everything for t in visible(activity)] + [sign_in["title"]]
+    texts += [t for card in cards for t in _card_texts(card)]
+    assert len(seen) == 13 and len(everything) > len(seen) and len(texts) > 60
     left = leftover_english(texts, data)
     assert left == [], left
-    for card in [task_form, *(card for activity in seen for card in adaptive_cards(activity))]:
+    for card in [*cards, *(card for activity in everything for card in adaptive_cards(activity))]:
         check_structure(card)
     assert leftover_english(["Get a link, now"], data) == ["Get", "link", "now"]  # the check can fail
     assert "+1 206-555-0100" in json.dumps(seen, ensure_ascii=False)
