@@ -253,7 +253,13 @@ async def test_the_whole_conversation_in_the_pseudo_locale(cloud, sim, signed_in
     """Accented, 40% longer English: no bare English appears anywhere, and every card keeps its structure."""
     event = sim.add_event(aad(cloud, "alice"), "Mortgage review", SOON, attendees=("Jordan Lee", "Sam Patel"))
     pseudo = CATALOGS.language("qps-ploc")
-    data = ["Mortgage review", "Jordan Lee", "Sam Patel", "Alex Morgan", "alex@@example"]  # what the test typed
+    clinic = sim.add_business("Clinic")
+    staff = sim.add_staff(clinic, "Alice", "alice@contoso.example", user_id=aad(cloud, "alice"))
+    sim.add_appointment(clinic, sim.add_service(clinic, "Video visit"), SOON + timedelta(hours=1), staff=[staff],
+                        customer={"name": "Sam Lee"})
+    # What the test typed or put in Graph: data, not sentences.
+    data = ["Mortgage review", "Jordan Lee", "Sam Patel", "Alex Morgan", "alex@@example", "Clinic", "Video visit",
+            "Sam Lee"]
     async with running_bot(cloud, sim) as bot:
         chat = Chat(bot, locale="qps-ploc", timezone="America/New_York")
         seen: list[dict[str, Any]] = []
@@ -323,4 +329,5 @@ async def test_the_whole_conversation_in_the_pseudo_locale(cloud, sim, signed_in
     for card in [*cards, *(card for activity in everything for card in adaptive_cards(activity))]:
         check_structure(card)
     assert leftover_english(["Get a link, now"], data) == ["Get", "link", "now"]  # the check can fail
+    assert any(said(pseudo, "SOURCE_BOOKINGS") in text for text in texts)  # the Bookings choice was shown
     assert "+1 206-555-0100" in json.dumps(seen, ensure_ascii=False)
