@@ -266,6 +266,10 @@ def _dialog_state(stack: StackDoc) -> DialogState:
 
 def _instance(doc: InstanceDoc) -> DialogInstance:
     _check_depth(doc.data)
+    if doc.dialogs is not None and not doc.dialogs.stack:
+        # A ComponentDialog is popped when its inner stack empties, so a stored one never has an empty stack; read
+        # as if it had, the turn would end the flow silently and the user would get no answer at all.
+        raise ValueError("a component dialog without an inner dialog")
     state: dict[str, Any] = dict(doc.data)
     typed = {
         _STACK_KEY: None if doc.dialogs is None else _dialog_state(doc.dialogs),

@@ -235,6 +235,7 @@ def test_jsonpickle_payloads_anywhere_never_run_or_import(tmp_path: Path) -> Non
      b'{"version": 1, "dialogs": {"D": {"stack": [{"id": "p", "data": {"options": 1},'
      b' "prompt_options": {}}]}}}',
      b'{"version": 1, "dialogs": {"D": {"stack": [{"id": "p", "prompt_options": {"style": "__class__"}}]}}}',
+     b'{"version": 1, "dialogs": {"D": {"stack": [{"id": "main", "dialogs": {}}]}}}',  # a component, no inner dialog
      b'{"version": 1, "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
      b'{"version": 1, "data": {"x": "' + b"a" * (1 << 20) + b'"}}'],
 )
