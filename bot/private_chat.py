@@ -205,6 +205,9 @@ class PersonalChats:
             except PersonalChatRefused as refused:
                 log.info("personal chat refused: %s", refused.status)
                 outcome = Outcome.REFUSED
+            except Exception as exc:  # Teams failing, or an activity without the bot's account: never a crash
+                log.warning("could not open a personal chat: %s", type(exc).__name__)
+                outcome = Outcome.FAILED
         if outcome is Outcome.REFUSED:
             await context.send_activity(strings.PRIVATE_FLOW_UNAVAILABLE)
         elif outcome is Outcome.FAILED:
