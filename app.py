@@ -53,13 +53,13 @@ def create_app(settings: Settings) -> web.Application:
     install_fast_msrest_retry_policy()
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     auth = CachingBotFrameworkAuthentication(
-        ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials)
+        ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials), session=lambda: app[HTTP]
     )
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode)
     storage = create_storage(settings)
     states = BotStates(storage)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn
     graph_url = [settings.graph_endpoint]
     app[GRAPH_URL] = graph_url
