@@ -53,6 +53,12 @@ def _stock_clients(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(app, "CachingBotFrameworkAuthentication", lambda inner: inner)
 
 
+def _requests_transport(mp: pytest.MonkeyPatch) -> None:
+    import bot.client_cache
+
+    mp.setattr(bot.client_cache, "use_aiohttp", lambda client, _session: client)
+
+
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
     import bot.teams_meetings
 
@@ -164,6 +170,10 @@ FIXES: dict[str, Fix] = {
                        (f"{E2E_FIXES}::test_a_slow_entra_never_holds_the_event_loop",), _stock_credentials),
     "client-cache": Fix("7.5/7.6 connector and token clients rebuilt every turn", "bot/client_cache.py",
                         (f"{E2E_FIXES}::test_turns_reuse_the_sdk_clients",), _stock_clients),
+    "aiohttp-transport": Fix("7.6 connector and token clients send with requests in a thread pool",
+                             "bot/connector_transport.py",
+                             (f"{E2E_FIXES}::test_turns_send_through_the_app_session_not_requests",),
+                             _requests_transport),
     "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk_fixes.py",
                         (f"{E2E_FIXES}::test_create_app_makes_the_msrest_retry_policy_cheap",), _slow_retry_policy),
     "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk_fixes.py::send_with_retry",
@@ -201,15 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fixcheck", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", choices=[[], *sorted(FIXES)], help="fixes to check (default: all)")
     names = parser.parse_args(argv).names or list(FIXES)
-    print(f"{'fix':<15}{'with it':<9}{'without':<9}  defect / test")
+    print(f"{'fix':<18}{'with it':<9}{'without':<9}  defect / test")
     bad = 0
     for name in names:
         fix = FIXES[name]
         with_it, without = _passes(fix.tests, None), _passes(fix.tests, name)
         ok = with_it and not without
         bad += not ok
-        print(f"{name:<15}{'pass' if with_it else 'FAIL':<9}{'pass' if without else 'fails':<9}"
-              f"  {'' if ok else '!! '}{fix.defect}\n{'':<35}{', '.join(t.split('::')[-1] for t in fix.tests)}",
+        print(f"{name:<18}{'pass' if with_it else 'FAIL':<9}{'pass' if without else 'fails':<9}"
+              f"  {'' if ok else '!! '}{fix.defect}\n{'':<38}{', '.join(t.split('::')[-1] for t in fix.tests)}",
               flush=True)
     print("every fix's test fails without it" if not bad else f"{bad} fix(es) NOT proven by their test")
     return 1 if bad else 0

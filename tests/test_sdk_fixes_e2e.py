@@ -5,6 +5,7 @@ defect does (the event loop held up by a blocking call; msrest clients rebuilt e
 
 from __future__ import annotations
 
+import requests
 from msrest.configuration import Configuration
 from msrest.universal_http.requests import ClientRetryPolicy
 
@@ -48,6 +49,29 @@ async def test_turns_reuse_the_sdk_clients(cloud, monkeypatch):
             assert (await bot.say("help"))[0] == 201
         await cloud.connector.await_activities(10)
     assert len(built) <= 2, f"msrest clients built for 10 turns: {built}"
+
+
+async def test_turns_send_through_the_app_session_not_requests(cloud, sim, signed_in, monkeypatch):
+    # 7.6 (cost): the stock connector and token-service clients send each call with `requests` in the default
+    # thread pool (a thread hop, requests, urllib3 per call); ours send through the app's aiohttp session.
+    meeting = meeting_for(cloud, sim)
+    sent: list[str] = []
+    original = requests.Session.send
+    clients_hosts = (cloud.connector.base_url, cloud.token_service.base_url)
+
+    def counting(self, request, **kwargs):
+        if request.url.startswith(clients_hosts):  # not MSAL's or the OpenID metadata's (not per turn)
+            sent.append(f"{request.method} {request.path_url.split('?')[0]}")
+        return original(self, request, **kwargs)
+
+    async with running_bot(cloud, sim) as bot:
+        monkeypatch.setattr(requests.Session, "send", counting)
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        result = await finish_without_client(chat)
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert len(cloud.token_service.calls) >= 2 and len(cloud.connector.activities) == 2  # both clients were used
+    assert sent == [], f"sent with requests during the turns: {sent}"
 
 
 async def test_slow_meeting_info_never_holds_the_event_loop(cloud, sim, signed_in):
