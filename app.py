@@ -23,7 +23,7 @@ from bot.handler import LinkBot
 from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
-from bot.sdk_fixes import install_fast_msrest_retry_policy
+from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
 from bot.state import BotStates, create_dedupe, create_storage, storage_context
@@ -51,6 +51,7 @@ MAX_BODY_BYTES = 256 * 1024  # Teams activities are far smaller; anything bigger
 def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application: adapter, bot, state, routes and the one shared HTTP session."""
     install_fast_msrest_retry_policy()
+    install_fast_state_hash()
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
     app = web.Application(client_max_size=MAX_BODY_BYTES)

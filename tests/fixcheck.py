@@ -59,6 +59,16 @@ def _requests_transport(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(bot.client_cache, "use_aiohttp", lambda client, _session: client)
 
 
+def _jsonpickle_state_hash(mp: pytest.MonkeyPatch) -> None:
+    from botbuilder.core.bot_state import CachedBotState
+
+    import app
+
+    mp.setattr(app, "install_fast_state_hash", lambda: None)
+    hash_ = CachedBotState.compute_hash
+    mp.setattr(CachedBotState, "compute_hash", getattr(hash_, "stock", hash_))
+
+
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
     import bot.teams_meetings
 
@@ -174,6 +184,9 @@ FIXES: dict[str, Fix] = {
                              "bot/connector_transport.py",
                              (f"{E2E_FIXES}::test_turns_send_through_the_app_session_not_requests",),
                              _requests_transport),
+    "state-hash": Fix("BotState hashes the whole state with jsonpickle three times a turn",
+                      "bot/sdk_fixes.py::install_fast_state_hash",
+                      (f"{E2E_FIXES}::test_turns_never_hash_state_with_jsonpickle",), _jsonpickle_state_hash),
     "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk_fixes.py",
                         (f"{E2E_FIXES}::test_create_app_makes_the_msrest_retry_policy_cheap",), _slow_retry_policy),
     "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk_fixes.py::send_with_retry",

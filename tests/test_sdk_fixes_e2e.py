@@ -6,6 +6,7 @@ defect does (the event loop held up by a blocking call; msrest clients rebuilt e
 from __future__ import annotations
 
 import requests
+from jsonpickle.pickler import Pickler
 from msrest.configuration import Configuration
 from msrest.universal_http.requests import ClientRetryPolicy
 
@@ -72,6 +73,26 @@ async def test_turns_send_through_the_app_session_not_requests(cloud, sim, signe
     assert result_url(result) == meeting.virtual_appointment_url
     assert len(cloud.token_service.calls) >= 2 and len(cloud.connector.activities) == 2  # both clients were used
     assert sent == [], f"sent with requests during the turns: {sent}"
+
+
+async def test_turns_never_hash_state_with_jsonpickle(cloud, sim, signed_in, monkeypatch):
+    # Cost: the stock BotState compares a jsonpickle flatten of the whole state at load and at save (~0.9 ms each,
+    # three a turn) to decide whether to write it; ours compares pickled bytes. The flow still carries over turns.
+    meeting = meeting_for(cloud, sim)
+    flattened: list[int] = []
+    original = Pickler.flatten
+
+    def counting(self, obj, *args, **kwargs):
+        flattened.append(1)
+        return original(self, obj, *args, **kwargs)
+
+    monkeypatch.setattr(Pickler, "flatten", counting)
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        result = await finish_without_client(chat)  # the form's answer continues the saved dialog
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert flattened == [], f"{len(flattened)} jsonpickle flattens for a two-turn interaction"
 
 
 async def test_slow_meeting_info_never_holds_the_event_loop(cloud, sim, signed_in):
