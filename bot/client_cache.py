@@ -6,7 +6,7 @@ requests Session: about 1 ms of CPU a turn, before any I/O. The clients hold not
 the bot's credentials), so one per (app id, service URL, audience) and one token client per app id serve every turn.
 Before handing out a cached client, its bot token is refreshed off the event loop when due (bot/credentials.py).
 Given the app's aiohttp session, each cached client also sends through it on the event loop instead of `requests`
-in a thread pool (bot/connector_transport.py).
+in a thread pool (bot/connector_transport.py), and (de)serialises with bot/fast_msrest.py.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from botframework.connector.auth import (
 
 from bot.connector_transport import SessionSource, use_aiohttp
 from bot.credentials import CachedAppCredentials
+from bot.fast_msrest import use_fast_serializer
 
 MAX_CLIENTS = 64  # service URLs are a handful per cloud region; a bound keeps a hostile stream from growing it
 
@@ -51,7 +52,7 @@ class CachingConnectorFactory(ConnectorFactory):
         if client is None:
             client = await self._inner.create(service_url, audience)
             if self._session is not None:
-                use_aiohttp(client, self._session)
+                use_fast_serializer(use_aiohttp(client, self._session))
             if len(self._cache) >= MAX_CLIENTS:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = client
@@ -94,7 +95,7 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
             client = await self._inner.create_user_token_client(claims_identity)
             api_client = getattr(client, "_client", None)  # the SDK's TokenApiClient inside _UserTokenClientImpl
             if self._session is not None and api_client is not None:
-                use_aiohttp(api_client, self._session)
+                use_fast_serializer(use_aiohttp(api_client, self._session))
             self._token_clients[app_id] = client
         else:
             await _fresh(getattr(client, "_client", None))

@@ -69,6 +69,16 @@ def _jsonpickle_state_hash(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(CachedBotState, "compute_hash", getattr(hash_, "stock", hash_))
 
 
+def _msrest_walks(mp: pytest.MonkeyPatch) -> None:
+    from botbuilder.schema import Activity
+
+    import bot.adapter
+    import bot.client_cache
+
+    mp.setattr(bot.client_cache, "use_fast_serializer", lambda client: client)
+    mp.setattr(bot.adapter, "activity_from_json", lambda body: Activity().deserialize(body))
+
+
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
     import bot.teams_meetings
 
@@ -187,6 +197,9 @@ FIXES: dict[str, Fix] = {
     "state-hash": Fix("BotState hashes the whole state with jsonpickle three times a turn",
                       "bot/sdk_fixes.py::install_fast_state_hash",
                       (f"{E2E_FIXES}::test_turns_never_hash_state_with_jsonpickle",), _jsonpickle_state_hash),
+    "fast-msrest": Fix("msrest converts card JSON value by value, three walks to send it",
+                       "bot/fast_msrest.py",
+                       (f"{E2E_FIXES}::test_card_json_skips_msrest_per_value_converters",), _msrest_walks),
     "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk_fixes.py",
                         (f"{E2E_FIXES}::test_create_app_makes_the_msrest_retry_policy_cheap",), _slow_retry_policy),
     "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk_fixes.py::send_with_retry",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import requests
 from jsonpickle.pickler import Pickler
 from msrest.configuration import Configuration
+from msrest.serialization import Deserializer, Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from app import create_app
@@ -93,6 +94,27 @@ async def test_turns_never_hash_state_with_jsonpickle(cloud, sim, signed_in, mon
         result = await finish_without_client(chat)  # the form's answer continues the saved dialog
     assert result_url(result) == meeting.virtual_appointment_url
     assert flattened == [], f"{len(flattened)} jsonpickle flattens for a two-turn interaction"
+
+
+async def test_card_json_skips_msrest_per_value_converters(cloud, sim, signed_in, monkeypatch):
+    # Cost: msrest walks an activity's free-form JSON (the cards) value by value, three times to send it; ours copies
+    # plain JSON in one pass (bot/fast_msrest.py), with the same result (tests/test_fast_msrest.py).
+    meeting = meeting_for(cloud, sim)
+    walked: list[str] = []
+    for cls, name in ((Serializer, "serialize_object"), (Deserializer, "deserialize_object")):
+        original = getattr(cls, name)
+
+        def counting(self, attr, *args, _original=original, _name=name, **kwargs):
+            walked.append(_name)
+            return _original(self, attr, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, counting)
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        result = await finish_without_client(chat)
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert walked == [], f"{len(walked)} msrest per-value conversions for one interaction"
 
 
 async def test_slow_meeting_info_never_holds_the_event_loop(cloud, sim, signed_in):
