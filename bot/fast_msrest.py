@@ -6,8 +6,9 @@ it, then serialises it; under `object` attributes every string, number and key g
 converters (an `eval` per number or boolean). For the card a get-link turn sends, that was the largest cost left in
 our turn after the transport (bot/connector_transport.py). Same output, less work:
 - `FastSerializer.body`: a body that is already a well-typed model tree (each attribute holds what its declared type
-  says: models, lists of models, str, bool, int, datetimes) is validated and serialised without the rebuild, which
-  for such a tree changes nothing; anything else goes the stock way.
+  says: models, lists of models, str, bool, int, datetimes; no validation rules, no flattened keys) is serialised
+  directly, as msrest's `_serialize` would, without the rebuild (which for such a tree changes nothing); anything
+  else goes the stock way.
 - `FastSerializer.serialize_object` / `FastDeserializer.deserialize_object`: plain JSON (dict, list, str, int, float,
   bool, None) is copied node by node without the per-value converters, giving the values msrest gives; anything
   else (models, datetimes, ...) is left to msrest.
@@ -41,10 +42,12 @@ def _well_typed(value: Any, data_type: str, models: dict[str, Any]) -> bool:
     if data_type.startswith("{") and data_type.endswith("}"):
         return isinstance(value, dict) and all(_well_typed(v, data_type[1:-1], models) for v in value.values())
     model = models.get(data_type)
-    if model is None or type(value) is not model:
+    if model is None or type(value) is not model or model._validation:  # no Bot Framework model declares rules
         return False
-    return all(_well_typed(getattr(value, attr, None), desc["type"], models)
-               for attr, desc in model._attribute_map.items())
+    return all(
+        "." not in desc["key"] and hasattr(value, attr) and _well_typed(getattr(value, attr), desc["type"], models)
+        for attr, desc in model._attribute_map.items()
+    )
 
 
 class FastSerializer(Serializer):
@@ -52,9 +55,38 @@ class FastSerializer(Serializer):
     plain JSON."""
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
-        if isinstance(data, Model) and not kwargs.get("is_xml") and _well_typed(data, data_type, self.dependencies):
-            return self._serialize(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+        if isinstance(data, Model) and not kwargs and _well_typed(data, data_type, self.dependencies):
+            return self._model_json(data)
         return super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+
+    def _model_json(self, model: Model) -> dict[str, Any]:
+        """msrest's `_serialize` of a well-typed model (no flattened keys, nothing read-only): None is left out."""
+        out: dict[str, Any] = {}
+        for attr, desc in model._attribute_map.items():
+            value = getattr(model, attr)
+            if value is not None:
+                out[desc["key"]] = self._typed_json(value, desc["type"])
+        return out
+
+    def _typed_json(self, value: Any, data_type: str) -> Any:
+        """msrest's `serialize_data` for the types a well-typed Bot Framework model holds."""
+        if value is None:  # a list item or dict value
+            return None
+        if data_type == "str":
+            return self.serialize_unicode(value)  # type: ignore[no-untyped-call]  # an enum's value, else str()
+        if data_type in _BASIC:
+            return _BASIC[data_type](value)
+        if data_type == "object":
+            return self.serialize_object(value)
+        if data_type == "iso-8601":
+            return Serializer.serialize_iso(value)  # type: ignore[no-untyped-call]
+        if data_type[0] == "[":
+            return [self._typed_json(item, data_type[1:-1]) for item in value]
+        if data_type[0] == "{":
+            unicode = self.serialize_unicode
+            return {unicode(key): self._typed_json(item, data_type[1:-1])  # type: ignore[no-untyped-call]
+                    for key, item in value.items()}
+        return self._model_json(value)
 
     def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
         kind = type(attr)

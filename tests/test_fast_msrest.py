@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Mention
+from botbuilder.schema import (
+    Activity,
+    CardAction,
+    ChannelAccount,
+    ConversationAccount,
+    Entity,
+    Mention,
+    SuggestedActions,
+)
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from hypothesis import given, settings
@@ -46,6 +54,13 @@ def _replies() -> list[Activity]:
     reference = TurnContext.get_conversation_reference(incoming)
     replies = [MessageFactory.attachment(CardFactory.adaptive_card(build())) for build in sample_cards().values()]
     replies.append(MessageFactory.text("plain text", input_hint="acceptingInput"))
+    plus_one = datetime.timezone(datetime.timedelta(hours=1))
+    replies.append(Activity(  # every attribute type a well-typed activity holds: datetimes, entities, actions, ints
+        type="message", text="t", timestamp=datetime.datetime(2026, 12, 1, 10, 0, 0, 5000, datetime.UTC),
+        local_timestamp=datetime.datetime(2026, 12, 1, 11, 0, tzinfo=plus_one), entities=[Entity(type="clientInfo")],
+        suggested_actions=SuggestedActions(to=["29:1"], actions=[CardAction(type="imBack", title="x", value={"a": 1})]),
+        channel_data={"notification": {"alert": True}}, importance="high", expiration=None,
+    ))
     mention = Activity(type="message", text="<at>Alex</at> hi",
                        entities=[Mention(mentioned=ChannelAccount(id="29:1", name="Alex"), text="<at>Alex</at>")])
     sloppy = Activity(type="message", text="x", from_property={"id": "28:bot", "name": "Bot"},  # a dict, not a model
