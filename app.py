@@ -23,7 +23,7 @@ from bot.handler import LinkBot
 from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
-from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash
+from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash, install_shallow_reply_copy
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
 from bot.state import BotStates, create_dedupe, create_storage, storage_context
@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application: adapter, bot, state, routes and the one shared HTTP session."""
     install_fast_msrest_retry_policy()
     install_fast_state_hash()
+    install_shallow_reply_copy()
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
     app = web.Application(client_max_size=MAX_BODY_BYTES)

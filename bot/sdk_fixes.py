@@ -7,6 +7,7 @@ The adapter (bot/adapter.py) applies them; each has a regression test that fails
 from __future__ import annotations
 
 import asyncio
+import copy
 import email.utils
 import logging
 import pickle
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from botbuilder.core import serializer_helper
+from botbuilder.core import turn_context as sdk_turn_context
 from botbuilder.core.bot_state import CachedBotState
 from msrest.serialization import Model
 from msrest.universal_http import requests as msrest_requests
@@ -61,6 +63,15 @@ def install_fast_state_hash() -> None:
     compute_hash.fast_state_hash = True  # type: ignore[attr-defined]
     compute_hash.stock = stock  # type: ignore[attr-defined]  # for tests.fixcheck, which puts it back
     CachedBotState.compute_hash = compute_hash
+
+
+def install_shallow_reply_copy() -> None:
+    """SDK cost: `TurnContext.send_activities` deep-copies every outgoing activity, Adaptive Card and all, before
+    stamping the conversation reference on it, so that the caller's activity object is left as it was. What it
+    stamps (channel, conversation, from, recipient, replyToId, locale, type, inputHint, id) are top-level attribute
+    assignments, which a shallow copy keeps off the caller's object just as well; the card is only read after that.
+    Ours are built fresh for each reply anyway. The SDK's module uses `deepcopy` for nothing else. Idempotent."""
+    sdk_turn_context.deepcopy = copy.copy
 
 
 # Defect 7.6 (replies): the connector client never retries a POST, whatever the status. Teams asks bots to retry

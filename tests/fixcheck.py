@@ -79,6 +79,17 @@ def _msrest_walks(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(bot.adapter, "activity_from_json", lambda body: Activity().deserialize(body))
 
 
+def _deep_reply_copy(mp: pytest.MonkeyPatch) -> None:
+    import copy
+
+    from botbuilder.core import turn_context
+
+    import app
+
+    mp.setattr(app, "install_shallow_reply_copy", lambda: None)
+    mp.setattr(turn_context, "deepcopy", copy.deepcopy)
+
+
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
     import bot.teams_meetings
 
@@ -200,6 +211,10 @@ FIXES: dict[str, Fix] = {
     "fast-msrest": Fix("msrest converts card JSON value by value, three walks to send it",
                        "bot/fast_msrest.py",
                        (f"{E2E_FIXES}::test_card_json_skips_msrest_per_value_converters",), _msrest_walks),
+    "reply-copy": Fix("every reply deep-copied (card and all) before it is sent",
+                      "bot/sdk_fixes.py::install_shallow_reply_copy",
+                      (f"{E2E_FIXES}::test_replies_are_stamped_on_a_shallow_copy_leaving_the_callers_activity_as_it_was",),
+                      _deep_reply_copy),
     "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk_fixes.py",
                         (f"{E2E_FIXES}::test_create_app_makes_the_msrest_retry_policy_cheap",), _slow_retry_policy),
     "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk_fixes.py::send_with_retry",

@@ -6,6 +6,9 @@ defect does (the event loop held up by a blocking call; msrest clients rebuilt e
 from __future__ import annotations
 
 import requests
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from jsonpickle.pickler import Pickler
 from msrest.configuration import Configuration
 from msrest.serialization import Deserializer, Serializer
@@ -138,3 +141,19 @@ def test_create_app_makes_the_msrest_retry_policy_cheap(cloud):
     create_app(Settings.from_mapping(cloud.settings_env()))
     assert isinstance(ClientRetryPolicy.safe_codes, frozenset | set)
     assert ClientRetryPolicy().policy.status_forcelist == statuses
+
+
+async def test_replies_are_stamped_on_a_shallow_copy_leaving_the_callers_activity_as_it_was(cloud):
+    # Cost: stock TurnContext deep-copies every reply, card and all; create_app makes that copy shallow.
+    create_app(Settings.from_mapping(cloud.settings_env()))
+    adapter = TestAdapter()
+    incoming = Activity(type="message", id="in-1", channel_id="msteams", service_url="http://127.0.0.1:1",
+                        from_property=ChannelAccount(id="29:alice"), recipient=ChannelAccount(id="28:bot"),
+                        conversation=ConversationAccount(id="c1"))
+    card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "hi"}]}
+    reply = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    await TurnContext(adapter, incoming).send_activity(reply)
+    [sent] = adapter.activity_buffer
+    assert sent is not reply and sent.attachments[0].content is card  # the card is not deep-copied
+    assert (sent.reply_to_id, sent.conversation.id, sent.recipient.id) == ("in-1", "c1", "29:alice")
+    assert reply.reply_to_id is None and reply.conversation is None and reply.recipient is None  # caller's untouched
