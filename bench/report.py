@@ -149,6 +149,10 @@ def render(summary: dict[str, Any]) -> str:
         samples = ", ".join(_f(s, 2) for s in bot["startup_samples_s"])
         lines.append(f"{name:<11} start-up {_f(bot['startup_s'], 2)} s (runs: {samples}); "
                      f"peak RSS {_f(bot['peak_rss_mib'])} MiB; tracebacks logged {bot['tracebacks_logged']}")
+    sockets = summary["sockets"]
+    seen = ", ".join(f"{name} {n}" for name, n in sockets["seen"].items())
+    lines.append("sockets (polled from /proc all run; distinct protocol/local/peer): " + seen + "; "
+                 + ("all on 127.0.0.1" if not sockets["off_loopback"] else f"OFF LOOPBACK: {sockets['off_loopback']}"))
     i2 = summary["issue2"]
     lines += ["", "issue 2: our `help` turn vs the stock echo turn, same run",
               f"  CPU ms/turn: echo {_f(i2['stock_echo']['cpu_ms_per_turn'], 2)}, "

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from typing import IO, Any
 
 from bench import teams_sdk
 from bench.harness import SLOW_CALLBACK_S
-from bench.procstat import cpu_seconds, machine, memory_mib, percentile
+from bench.procstat import cpu_seconds, is_loopback, machine, memory_mib, percentile, socket_addresses
 from dialogs.cards import actions, strings
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
@@ -369,6 +370,46 @@ def _loadgen() -> Iterator[tuple[Callable[[str], None], Callable[[float], str]]]
         stdout.close()
 
 
+class SocketWatch:
+    """Polls every bot process's TCP/UDP sockets (/proc) in a thread for the whole run, start-ups included: which
+    addresses each bot listened on and talked to. Everything must be on 127.0.0.1 (the Teams SDK anchor included:
+    its MSAL would ask the public login host about an unknown authority)."""
+
+    INTERVAL_S = 0.05
+
+    def __init__(self, bots: dict[str, BotProcess]) -> None:
+        self._bots = bots
+        self._seen: dict[str, set[tuple[str, str, str]]] = {name: set() for name in bots}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="socket-watch", daemon=True)
+
+    def __enter__(self) -> SocketWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.poll()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(self.INTERVAL_S)
+
+    def poll(self) -> None:
+        for name, bot in self._bots.items():
+            process = bot._process
+            if process is not None and process.poll() is None:
+                self._seen[name] |= socket_addresses(process.pid)
+
+    def summary(self) -> dict[str, Any]:
+        off = sorted({(name, *s) for name, seen in self._seen.items() for s in seen
+                      if not (is_loopback(s[1]) and is_loopback(s[2]))})
+        return {"seen": {name: len(seen) for name, seen in self._seen.items()},
+                "off_loopback": [list(s) for s in off]}
+
+
 def _start(bot: BotProcess, runs: int) -> dict[str, Any]:
     """Median start-up over `runs` starts; the last one is left running for the load phases."""
     samples = []
@@ -394,23 +435,25 @@ def run(plan: Plan) -> dict[str, Any]:
                 kinds.append(TEAMS_ECHO)
             bots[OURS] = BotProcess(OURS, "bench.run_bot", env, Path(logs))
             kinds += [HELP, GET_LINK]
+            watch = SocketWatch(bots)
             try:
-                bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
-                phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
-                          for kind in kinds for c in plan.concurrencies]
-                capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
-                phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
-                                        open_rate=capacity / 2, seconds=plan.open_seconds))
-                with cloud.slow_graph(GRAPH_LATENCY_S):
-                    phases += [run_phase(cloud, bots[OURS], kind, plan.link_concurrency, plan, label="graph 300 ms",
-                                         seconds=plan.link_seconds) for kind in (GET_LINK, ME_LINK)]
-                for name, bot in bots.items():
-                    bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
-                    bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")
+                with watch:
+                    bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
+                    phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
+                              for kind in kinds for c in plan.concurrencies]
+                    capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
+                    phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
+                                            open_rate=capacity / 2, seconds=plan.open_seconds))
+                    with cloud.slow_graph(GRAPH_LATENCY_S):
+                        phases += [run_phase(cloud, bots[OURS], kind, plan.link_concurrency, plan, label="graph 300 ms",
+                                             seconds=plan.link_seconds) for kind in (GET_LINK, ME_LINK)]
+                    for name, bot in bots.items():
+                        bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
+                        bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")
             finally:
                 for bot in bots.values():
                     bot.stop()
     finally:
         cloud.stop()
     return {"mode": plan.mode, "machine": machine(), "plan": asdict(plan), "bots": bot_figures, "phases": phases,
-            "load_average": {"before": load_before, "after": os.getloadavg()}}
+            "load_average": {"before": load_before, "after": os.getloadavg()}, "sockets": watch.summary()}
