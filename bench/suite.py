@@ -439,8 +439,10 @@ def run(plan: Plan) -> dict[str, Any]:
             try:
                 with watch:
                     bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
+                    # Each concurrency runs every bot in turn (not each bot all its concurrencies): a change in the
+                    # machine's load during the run then hits the anchors and our bot alike.
                     phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
-                              for kind in kinds for c in plan.concurrencies]
+                              for c in plan.concurrencies for kind in kinds]
                     capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
                     phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
                                             open_rate=capacity / 2, seconds=plan.open_seconds))
