@@ -22,6 +22,7 @@ import datetime
 import functools
 from typing import Any
 
+from azure.core.exceptions import DeserializationError  # what msrest raises
 from botbuilder.schema import Activity
 from msrest.serialization import Deserializer, Model, Serializer
 
@@ -99,8 +100,34 @@ class FastSerializer(Serializer):
         return super().serialize_object(attr, **kwargs)  # type: ignore[no-untyped-call]
 
 
+@functools.cache
+def _plan(model: type) -> tuple[tuple[str, str, str], ...] | None:
+    """(attribute, JSON key, type) of a model read by plain key look-ups: None when msrest must do it (a flattened
+    or empty key, subtypes, validation rules)."""
+    if not (isinstance(model, type) and issubclass(model, Model)) or model._validation or model._subtype_map:
+        return None
+    entries = tuple((attr, desc["key"], desc["type"]) for attr, desc in model._attribute_map.items())
+    return None if any(not key or "." in key for _, key, _ in entries) else entries
+
+
 class FastDeserializer(Deserializer):
-    """msrest's Deserializer without the per-value converters on plain JSON."""
+    """msrest's Deserializer without the per-value converters on plain JSON, and reading a model's attributes by
+    plain key look-ups (what msrest's rest key extractor does for keys without dots) without copying each
+    attribute's description first."""
+
+    def _deserialize(self, target_obj: Any, data: Any) -> Any:
+        if type(data) is dict and isinstance(target_obj, str):
+            response, class_name = self._classify_target(target_obj, data)  # type: ignore[no-untyped-call]
+            plan = _plan(response)
+            if plan is not None:
+                try:
+                    attrs = {attr: self.deserialize_data(data.get(key), data_type)  # type: ignore[no-untyped-call]
+                             for attr, key, data_type in plan}
+                except (AttributeError, TypeError, KeyError) as err:
+                    raise DeserializationError(f"Unable to deserialize to object: {class_name}", err) from err
+                extra = self._build_additional_properties(response._attribute_map, data)  # type: ignore[no-untyped-call]
+                return self._instantiate_model(response, attrs, extra)  # type: ignore[no-untyped-call]
+        return super()._deserialize(target_obj, data)  # type: ignore[no-untyped-call]
 
     def deserialize_object(self, attr: Any, **kwargs: Any) -> Any:
         kind = type(attr)

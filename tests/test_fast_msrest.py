@@ -45,7 +45,8 @@ def _incoming() -> list[dict[str, Any]]:
         CLOUD.invoke("composeExtension/submitAction", {"commandId": "getAppointmentLink", "data": {"x": {}}}),
         CLOUD.invoke("signin/tokenExchange", {"id": "abc", "connectionName": "c", "token": "t"}),
         CLOUD.activity("hi", extra={"timestamp": "2026-12-01T10:00:00.123Z",
-                                    "localTimestamp": "2026-12-01T11:00:00+01:00"}),
+                                    "localTimestamp": "2026-12-01T11:00:00+01:00", "someNewField": {"x": 1},
+                                    "from": {"id": "29:1", "aadObjectId": "a", "role": "user", "extra": True}}),
     ]
 
 
@@ -88,6 +89,8 @@ def test_inbound_activities_deserialise_as_msrest_does(body):
     assert type(ours) is Activity
     assert ours.serialize() == stock.serialize()
     assert ours.value == stock.value and ours.channel_data == stock.channel_data
+    assert ours.additional_properties == stock.additional_properties
+    assert ours.from_property.additional_properties == stock.from_property.additional_properties
 
 
 @settings(max_examples=60, deadline=None)
