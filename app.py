@@ -24,7 +24,7 @@ from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
-from bot.sdk_fixes import install_fast_msrest_retry_policy
+from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash, install_shallow_reply_copy
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
 from bot.state import BotStates, create_dedupe, create_storage, storage_context
@@ -52,15 +52,17 @@ LOCAL_GRAPH = web.AppKey("local_graph", LocalGraph)
 def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application: adapter, bot, state, routes and the one shared HTTP session."""
     install_fast_msrest_retry_policy()
+    install_fast_state_hash()
+    install_shallow_reply_copy()
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     auth = CachingBotFrameworkAuthentication(
-        ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials)
+        ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials), session=lambda: app[HTTP]
     )
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=Catalogs.load())
     storage = create_storage(settings)
     states = BotStates(storage)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn
     graph_url = [settings.graph_endpoint]
     app[GRAPH_URL] = graph_url

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +52,44 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+_NET_TABLES = ("tcp", "tcp6", "udp", "udp6")
+
+
+def _address(hex_address: str) -> str:
+    """`0100007F:1F90` (IPv4, little-endian words) or the 32-digit IPv6 form -> the address without its port."""
+    host = hex_address.split(":")[0]
+    raw = bytes.fromhex(host)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+    return socket.inet_ntop(socket.AF_INET6, words)
+
+
+def socket_addresses(pid: int) -> set[tuple[str, str, str]]:
+    """(protocol, local address, remote address) of every TCP/UDP socket the process holds now, from /proc: which
+    hosts it listens on and talks to. A vanished process or socket yields nothing rather than an error."""
+    try:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:  # closed meanwhile (the listing's own descriptor, for one)
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        found = set()
+        for table in _NET_TABLES:
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) > 9 and fields[9] in inodes:
+                    found.add((table, _address(fields[1]), _address(fields[2])))
+        return found
+    except OSError:
+        return set()
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, or the unspecified peer of a listening socket (0.0.0.0 / ::)."""
+    return address.startswith("127.") or address in ("::1", "0.0.0.0", "::") or address.startswith("::ffff:127.")

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.suite import GRAPH_LATENCY_S, OURS, STOCK
+from bench.suite import GRAPH_LATENCY_S, OURS, STOCK, TEAMS
 
 MIB_BUDGET = 100.0
 STARTUP_BUDGET_S = 1.5
@@ -18,9 +18,10 @@ CPU_RATIO_BUDGET = 0.3
 LINK_SLACK_MS = 100.0
 
 
-def per_kind(phases: list[dict[str, Any]], turn: str) -> dict[str, Any]:
-    """One turn kind over all its concurrencies: CPU per turn is total CPU over total turns."""
-    mine = [p for p in phases if p["turn"] == turn and p.get("load", "closed") == "closed"]
+def per_kind(phases: list[dict[str, Any]], turn: str, bot: str | None = None) -> dict[str, Any]:
+    """One turn kind (of one bot) over all its concurrencies: CPU per turn is total CPU over total turns."""
+    mine = [p for p in phases if p["turn"] == turn and p.get("load", "closed") == "closed"
+            and (bot is None or p["bot"] == bot)]
     turns = sum(p["turns"] for p in mine)
     posts = sum(p.get("posts", p["turns"]) for p in mine)
     return {
@@ -42,7 +43,7 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
     """The figures issue 18 asks for: the whole interaction's CPU against as many stock echo turns, event-loop
     lateness at half capacity (open loop) and at saturation, and time to link with Graph answering slowly."""
     phases = result["phases"]
-    echo, link = per_kind(phases, "echo"), per_kind(phases, "get link")
+    echo, link = per_kind(phases, "echo", STOCK), per_kind(phases, "get link")
     open_phase = _phase(phases, "get link", "open")
     saturated = max((p for p in phases if p["turn"] == "get link" and p.get("load", "closed") == "closed"),
                     key=lambda p: p["concurrency"])
@@ -91,14 +92,27 @@ def budgets(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def issue2(phases: list[dict[str, Any]]) -> dict[str, Any]:
     """Issue 2's first benchmark: our echo-equivalent turn (`help`, a card, no Graph) against the stock echo."""
-    echo, help_ = per_kind(phases, "echo"), per_kind(phases, "help")
+    echo, help_ = per_kind(phases, "echo", STOCK), per_kind(phases, "help")
     return {"stock_echo": echo, "our_help": help_,
             "cpu_ratio_help_to_echo": help_["cpu_ms_per_turn"] / echo["cpu_ms_per_turn"]}
 
 
+def teams_sdk(result: dict[str, Any]) -> dict[str, Any]:
+    """The second anchor (issue 18's stretch): our get-link turn against one Teams SDK echo turn, same run; under
+    1.0 means a turn of our whole interaction costs less CPU than the Teams SDK's quick-start echo turn."""
+    phases = result["phases"]
+    if not any(p["bot"] == TEAMS for p in phases):
+        return {"skipped": f"not run ({result['mode']} run)"}
+    teams, echo, link = per_kind(phases, "echo", TEAMS), per_kind(phases, "echo", STOCK), per_kind(phases, "get link")
+    return {"echo": teams, "cpu_ms_per_turn": teams["cpu_ms_per_turn"],
+            "stock_to_teams": echo["cpu_ms_per_turn"] / teams["cpu_ms_per_turn"],
+            "link_turn_to_teams_echo_turn": link["cpu_ms_per_post"] / teams["cpu_ms_per_turn"],
+            "stretch_met": link["cpu_ms_per_post"] < teams["cpu_ms_per_turn"]}
+
+
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "issue2": issue2(result["phases"]), "get_link": per_kind(result["phases"], "get link"),
-            "headline": headline(result), "budgets": budgets(result)}
+            "headline": headline(result), "budgets": budgets(result), "teams_sdk": teams_sdk(result)}
 
 
 def write_json(summary: dict[str, Any], path: Path) -> None:
@@ -112,7 +126,10 @@ def _f(value: float, digits: int = 1) -> str:
 
 def render(summary: dict[str, Any]) -> str:
     m = summary["machine"]
-    lines = [f"machine: {m['cpu_model']}, {m['cores']} cores, Python {m['python']} ({summary['mode']} run)", ""]
+    load = summary.get("load_average", {})
+    busy = " (above 2: a busy machine; the lateness figures need a quiet one)" if load.get("before", [0])[0] > 2 else ""
+    lines = [f"machine: {m['cpu_model']}, {m['cores']} cores, Python {m['python']} ({summary['mode']} run); "
+             f"load average before {_loads(load.get('before'))}, after {_loads(load.get('after'))}{busy}", ""]
     header = (f"{'bot':<11}{'interaction':<12}{'load':<13}{'c':>3}{'done':>6}{'/s':>7}{'CPU ms':>8}{'p50 ms':>8}"
               f"{'p99 ms':>8}{'last p99':>9}{'lag p99':>9}{'stall p99':>10}{'max':>7}{'Entra/t':>8}"
               f"{'tokensvc/t':>11}{'Graph/t':>8}"
@@ -128,11 +145,14 @@ def render(summary: dict[str, Any]) -> str:
                      f"{_f(p['entra_per_turn'], 2):>8}"
                      f"{_f(p['token_service_per_turn'], 2):>11}{_f(p['graph_per_turn'], 2):>8}  {ok}")
     lines.append("")
-    for name in (STOCK, OURS):
-        bot = summary["bots"][name]
+    for name, bot in summary["bots"].items():
         samples = ", ".join(_f(s, 2) for s in bot["startup_samples_s"])
         lines.append(f"{name:<11} start-up {_f(bot['startup_s'], 2)} s (runs: {samples}); "
                      f"peak RSS {_f(bot['peak_rss_mib'])} MiB; tracebacks logged {bot['tracebacks_logged']}")
+    sockets = summary["sockets"]
+    seen = ", ".join(f"{name} {n}" for name, n in sockets["seen"].items())
+    lines.append("sockets (polled from /proc all run; distinct protocol/local/peer): " + seen + "; "
+                 + ("all on 127.0.0.1" if not sockets["off_loopback"] else f"OFF LOOPBACK: {sockets['off_loopback']}"))
     i2 = summary["issue2"]
     lines += ["", "issue 2: our `help` turn vs the stock echo turn, same run",
               f"  CPU ms/turn: echo {_f(i2['stock_echo']['cpu_ms_per_turn'], 2)}, "
@@ -154,7 +174,19 @@ def render(summary: dict[str, Any]) -> str:
               f"{_f(h['link_p50_ms'])} / p99 {_f(h['link_p99_ms'])} ms ({_f(h['link_graph_per_interaction'], 2)} "
               f"Graph requests per interaction); messaging extension in a meeting p50 {_f(h['me_p50_ms'])} / p99 "
               f"{_f(h['me_p99_ms'])} ms ({_f(h['me_graph_per_interaction'], 2)} Graph requests)",
-              "", "DESIGN.md section 8 budgets (our bot; ratio against the stock echo bot of this run)"]
+              ""]
+    t = summary["teams_sdk"]
+    if "skipped" in t:
+        lines.append(f"Teams SDK for Python echo anchor: {t['skipped']}")
+    else:
+        lines += ["Teams SDK for Python quick-start echo (auth on), same run",
+                  f"  CPU ms/turn: Teams SDK echo {_f(t['cpu_ms_per_turn'], 2)}, stock botbuilder echo "
+                  f"{_f(h['echo_cpu_ms_per_turn'], 2)} ({_f(t['stock_to_teams'], 2)}x); our get-link turn "
+                  f"{_f(h['link_cpu_ms_per_turn'], 2)}",
+                  "  stretch (DESIGN.md 8): our get-link turn / Teams SDK echo turn "
+                  f"{_f(t['link_turn_to_teams_echo_turn'], 2)} "
+                  f"{'< 1.0: MET' if t['stretch_met'] else '>= 1.0: NOT MET'}"]
+    lines += ["", "DESIGN.md section 8 budgets (our bot; ratio against the stock echo bot of this run)"]
     for b in summary["budgets"]:
         lines.append(f"  {'MET    ' if b['met'] else 'NOT MET'}  {b['budget']:<58} {_f(b['measured'], 2):>8} "
                      f"{b['rule']} {_f(b['limit'], 2)}")
@@ -165,6 +197,10 @@ def render(summary: dict[str, Any]) -> str:
               "(1.00 means at most 1 ms);",
               "max: the longest single callback (a full garbage collection, typically)."]
     return "\n".join(lines)
+
+
+def _loads(values: list[float] | None) -> str:
+    return "/".join(f"{v:.2f}" for v in values) if values else "-"
 
 
 def _by_c(kind: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,14 +27,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from bench.botproc import SLOW_CALLBACK_S
-from bench.procstat import cpu_seconds, machine, memory_mib, percentile
+from bench import teams_sdk
+from bench.harness import SLOW_CALLBACK_S
+from bench.procstat import cpu_seconds, is_loopback, machine, memory_mib, percentile, socket_addresses
 from dialogs.cards import actions, strings
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
 
 ROOT = Path(__file__).resolve().parent.parent
-STOCK, OURS = "stock echo", "our bot"
+STOCK, TEAMS, OURS = "stock echo", "Teams SDK", "our bot"
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,13 @@ class Plan:
     link_concurrency: int  # time to link: this many users at once, Graph answering in GRAPH_LATENCY_S
     link_seconds: float
     open_seconds: float  # open loop at half the measured capacity
+    teams_sdk: bool  # run the Teams SDK anchor (its venv is installed from PyPI on first use: never in the smoke run)
 
 
 FULL = Plan("full", (1, 16, 64), max_turns=5000, max_seconds=5.0, conversations=64, startup_runs=3,
-            link_concurrency=4, link_seconds=6.0, open_seconds=6.0)
+            link_concurrency=4, link_seconds=6.0, open_seconds=6.0, teams_sdk=True)
 SMOKE = Plan("smoke", (1, 4), max_turns=6, max_seconds=2.0, conversations=4, startup_runs=1,
-             link_concurrency=2, link_seconds=1.0, open_seconds=1.0)
+             link_concurrency=2, link_seconds=1.0, open_seconds=1.0, teams_sdk=False)
 GRAPH_LATENCY_S = 0.3
 ME_COMMAND = "getAppointmentLink"
 
@@ -107,20 +110,22 @@ def _me_steps(cloud: LoopbackCloud, user: str, meeting: Meeting) -> list[dict[st
 
 ECHO = TurnKind("echo", STOCK, lambda c, u, _m: [c.activity("hello", user=u)], 1,
                 lambda reply, _m: reply.get("text") == "Echo: hello")
+TEAMS_ECHO = TurnKind("echo", TEAMS, ECHO.steps, 1, ECHO.reply_ok)
 HELP = TurnKind("help", OURS, lambda c, u, _m: [c.activity("help", user=u)], 1,
                 lambda reply, _m: strings.HELP_TITLE in _card_json(reply))
 GET_LINK = TurnKind("get link", OURS, _link_steps, 2,
                     lambda reply, m: strings.ASK_CLIENT_DETAILS in _card_json(reply) or _is_result(reply, m))
 ME_LINK = TurnKind("ME link", OURS, _me_steps, 0, lambda _reply, _m: False, expect_inline=True)
-KINDS = (ECHO, HELP, GET_LINK)
 
 
 class BotProcess:
     """One bot under test in its own process; its stderr goes to a log file shown if it fails."""
 
-    def __init__(self, name: str, module: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, name: str, module: str, env: dict[str, str], log_dir: Path,
+                 interpreter: str = sys.executable) -> None:
         self.name = name
         self._module = module
+        self._interpreter = interpreter
         self._env = env
         self._log_path = log_dir / f"{module}.log"
         self._process: subprocess.Popen[str] | None = None
@@ -139,7 +144,7 @@ class BotProcess:
         """Start the process; seconds from spawning it to the first 200 from /healthz."""
         started = time.perf_counter()
         with self._log_path.open("a") as log:
-            self._process = subprocess.Popen([sys.executable, "-m", self._module], cwd=ROOT, env=self._env,
+            self._process = subprocess.Popen([self._interpreter, "-m", self._module], cwd=ROOT, env=self._env,
                                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True)
         assert self._process.stdout is not None
         line = _read_line(self._process.stdout, timeout=30)
@@ -259,7 +264,7 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
               label: str = "closed", open_rate: float | None = None, seconds: float | None = None) -> dict[str, Any]:
     """One load phase; the bot's counters are read exactly around the measured part (after the warm-up)."""
     authorization = "Bearer " + cloud.cloud.channel_token()  # valid for an hour: signed once, not per post
-    users = [f"bench-{kind.name.replace(' ', '-')}-{i}" for i in range(concurrency)]
+    users = [f"bench-{bot.name}-{kind.name}-{i}".replace(" ", "-") for i in range(concurrency)]
     meetings = [cloud.signed_in_user(user) for user in users]
     per_worker = max(1, math.ceil(plan.conversations / concurrency))
     workers = []
@@ -365,6 +370,46 @@ def _loadgen() -> Iterator[tuple[Callable[[str], None], Callable[[float], str]]]
         stdout.close()
 
 
+class SocketWatch:
+    """Polls every bot process's TCP/UDP sockets (/proc) in a thread for the whole run, start-ups included: which
+    addresses each bot listened on and talked to. Everything must be on 127.0.0.1 (the Teams SDK anchor included:
+    its MSAL would ask the public login host about an unknown authority)."""
+
+    INTERVAL_S = 0.05
+
+    def __init__(self, bots: dict[str, BotProcess]) -> None:
+        self._bots = bots
+        self._seen: dict[str, set[tuple[str, str, str]]] = {name: set() for name in bots}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="socket-watch", daemon=True)
+
+    def __enter__(self) -> SocketWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.poll()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(self.INTERVAL_S)
+
+    def poll(self) -> None:
+        for name, bot in self._bots.items():
+            process = bot._process
+            if process is not None and process.poll() is None:
+                self._seen[name] |= socket_addresses(process.pid)
+
+    def summary(self) -> dict[str, Any]:
+        off = sorted({(name, *s) for name, seen in self._seen.items() for s in seen
+                      if not (is_loopback(s[1]) and is_loopback(s[2]))})
+        return {"seen": {name: len(seen) for name, seen in self._seen.items()},
+                "off_loopback": [list(s) for s in off]}
+
+
 def _start(bot: BotProcess, runs: int) -> dict[str, Any]:
     """Median start-up over `runs` starts; the last one is left running for the load phases."""
     samples = []
@@ -377,29 +422,40 @@ def _start(bot: BotProcess, runs: int) -> dict[str, Any]:
 
 def run(plan: Plan) -> dict[str, Any]:
     """The whole benchmark; returns everything `bench.report` prints and writes."""
+    load_before = os.getloadavg()
     cloud = Cloud()
     cloud.start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as logs:
             env = cloud.bot_env()
-            bots = {STOCK: BotProcess(STOCK, "bench.stock_echo", env, Path(logs)),
-                    OURS: BotProcess(OURS, "bench.run_bot", env, Path(logs))}
+            bots = {STOCK: BotProcess(STOCK, "bench.stock_echo", env, Path(logs))}
+            kinds = [ECHO]
+            if plan.teams_sdk:
+                bots[TEAMS] = BotProcess(TEAMS, teams_sdk.MODULE, env, Path(logs), str(teams_sdk.python()))
+                kinds.append(TEAMS_ECHO)
+            bots[OURS] = BotProcess(OURS, "bench.run_bot", env, Path(logs))
+            kinds += [HELP, GET_LINK]
+            watch = SocketWatch(bots)
             try:
-                bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
-                phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
-                          for kind in KINDS for c in plan.concurrencies]
-                capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
-                phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
-                                        open_rate=capacity / 2, seconds=plan.open_seconds))
-                with cloud.slow_graph(GRAPH_LATENCY_S):
-                    phases += [run_phase(cloud, bots[OURS], kind, plan.link_concurrency, plan, label="graph 300 ms",
-                                         seconds=plan.link_seconds) for kind in (GET_LINK, ME_LINK)]
-                for name, bot in bots.items():
-                    bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
-                    bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")
+                with watch:
+                    bot_figures = {name: _start(bot, plan.startup_runs) for name, bot in bots.items()}
+                    # Each concurrency runs every bot in turn (not each bot all its concurrencies): a change in the
+                    # machine's load during the run then hits the anchors and our bot alike.
+                    phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
+                              for c in plan.concurrencies for kind in kinds]
+                    capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
+                    phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
+                                            open_rate=capacity / 2, seconds=plan.open_seconds))
+                    with cloud.slow_graph(GRAPH_LATENCY_S):
+                        phases += [run_phase(cloud, bots[OURS], kind, plan.link_concurrency, plan, label="graph 300 ms",
+                                             seconds=plan.link_seconds) for kind in (GET_LINK, ME_LINK)]
+                    for name, bot in bots.items():
+                        bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
+                        bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")
             finally:
                 for bot in bots.values():
                     bot.stop()
     finally:
         cloud.stop()
-    return {"mode": plan.mode, "machine": machine(), "plan": asdict(plan), "bots": bot_figures, "phases": phases}
+    return {"mode": plan.mode, "machine": machine(), "plan": asdict(plan), "bots": bot_figures, "phases": phases,
+            "load_average": {"before": load_before, "after": os.getloadavg()}, "sockets": watch.summary()}

@@ -27,6 +27,7 @@ from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from bot.auth_cache import AuthenticationCache
+from bot.fast_msrest import activity_from_json
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
 from dialogs.cards.language import Catalogs, speaking
@@ -99,7 +100,7 @@ class LinkBotAdapter(CloudAdapter):
             body = json.loads(raw)
             if _SURROGATE_ESCAPE.search(raw):
                 body = without_lone_surrogates(body)
-            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+            activity = activity_from_json(body) if isinstance(body, dict) else None
         except web.HTTPRequestEntityTooLarge:  # over the app's client_max_size
             return web.Response(status=413)
         except Exception:  # malformed JSON or a body msrest cannot map onto an Activity

@@ -5,6 +5,8 @@ every turn; each is a new msrest client with its own Configuration (a ConfigPars
 requests Session: about 1 ms of CPU a turn, before any I/O. The clients hold nothing turn-specific (the service URL,
 the bot's credentials), so one per (app id, service URL, audience) and one token client per app id serve every turn.
 Before handing out a cached client, its bot token is refreshed off the event loop when due (bot/credentials.py).
+Given the app's aiohttp session, each cached client also sends through it on the event loop instead of `requests`
+in a thread pool (bot/connector_transport.py), and (de)serialises with bot/fast_msrest.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
+from bot.connector_transport import SessionSource, use_aiohttp
 from bot.credentials import CachedAppCredentials
+from bot.fast_msrest import use_fast_serializer
 
 MAX_CLIENTS = 64  # service URLs are a handful per cloud region; a bound keeps a hostile stream from growing it
 
@@ -35,16 +39,20 @@ async def _fresh(client: Any) -> None:
 class CachingConnectorFactory(ConnectorFactory):
     """Hands out one ConnectorClient per (service URL, audience) for the factory's app id."""
 
-    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str, str], Any], app_id: str) -> None:
+    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str, str], Any], app_id: str,
+                 session: SessionSource | None = None) -> None:
         self._inner = inner
         self._cache = cache
         self._app_id = app_id
+        self._session = session
 
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         key = (self._app_id, service_url, audience or "")
         client = self._cache.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
+            if self._session is not None:
+                use_fast_serializer(use_aiohttp(client, self._session))
             if len(self._cache) >= MAX_CLIENTS:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = client
@@ -54,15 +62,17 @@ class CachingConnectorFactory(ConnectorFactory):
 
 
 class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
-    """Delegates everything to the SDK's authentication, caching the clients it builds per turn."""
+    """Delegates everything to the SDK's authentication, caching the clients it builds per turn; with `session`
+    (the app's aiohttp session, read when a client is first built) the cached clients send through it."""
 
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+    def __init__(self, inner: BotFrameworkAuthentication, session: SessionSource | None = None) -> None:
         self._inner = inner
+        self._session = session
         self._connectors: dict[tuple[str, str, str], Any] = {}
         self._token_clients: dict[str, UserTokenClient] = {}
 
     def _wrap(self, factory: ConnectorFactory) -> ConnectorFactory:
-        return CachingConnectorFactory(factory, self._connectors, str(getattr(factory, "_app_id", "")))
+        return CachingConnectorFactory(factory, self._connectors, str(getattr(factory, "_app_id", "")), self._session)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
@@ -83,6 +93,9 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         client = self._token_clients.get(app_id)
         if client is None:
             client = await self._inner.create_user_token_client(claims_identity)
+            api_client = getattr(client, "_client", None)  # the SDK's TokenApiClient inside _UserTokenClientImpl
+            if self._session is not None and api_client is not None:
+                use_fast_serializer(use_aiohttp(api_client, self._session))
             self._token_clients[app_id] = client
         else:
             await _fresh(getattr(client, "_client", None))

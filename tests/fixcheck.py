@@ -53,6 +53,43 @@ def _stock_clients(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(app, "CachingBotFrameworkAuthentication", lambda inner: inner)
 
 
+def _requests_transport(mp: pytest.MonkeyPatch) -> None:
+    import bot.client_cache
+
+    mp.setattr(bot.client_cache, "use_aiohttp", lambda client, _session: client)
+
+
+def _jsonpickle_state_hash(mp: pytest.MonkeyPatch) -> None:
+    from botbuilder.core.bot_state import CachedBotState
+
+    import app
+
+    mp.setattr(app, "install_fast_state_hash", lambda: None)
+    hash_ = CachedBotState.compute_hash
+    mp.setattr(CachedBotState, "compute_hash", getattr(hash_, "stock", hash_))
+
+
+def _msrest_walks(mp: pytest.MonkeyPatch) -> None:
+    from botbuilder.schema import Activity
+
+    import bot.adapter
+    import bot.client_cache
+
+    mp.setattr(bot.client_cache, "use_fast_serializer", lambda client: client)
+    mp.setattr(bot.adapter, "activity_from_json", lambda body: Activity().deserialize(body))
+
+
+def _deep_reply_copy(mp: pytest.MonkeyPatch) -> None:
+    import copy
+
+    from botbuilder.core import turn_context
+
+    import app
+
+    mp.setattr(app, "install_shallow_reply_copy", lambda: None)
+    mp.setattr(turn_context, "deepcopy", copy.deepcopy)
+
+
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
     import bot.teams_meetings
 
@@ -164,6 +201,20 @@ FIXES: dict[str, Fix] = {
                        (f"{E2E_FIXES}::test_a_slow_entra_never_holds_the_event_loop",), _stock_credentials),
     "client-cache": Fix("7.5/7.6 connector and token clients rebuilt every turn", "bot/client_cache.py",
                         (f"{E2E_FIXES}::test_turns_reuse_the_sdk_clients",), _stock_clients),
+    "aiohttp-transport": Fix("7.6 connector and token clients send with requests in a thread pool",
+                             "bot/connector_transport.py",
+                             (f"{E2E_FIXES}::test_turns_send_through_the_app_session_not_requests",),
+                             _requests_transport),
+    "state-hash": Fix("BotState hashes the whole state with jsonpickle three times a turn",
+                      "bot/sdk_fixes.py::install_fast_state_hash",
+                      (f"{E2E_FIXES}::test_turns_never_hash_state_with_jsonpickle",), _jsonpickle_state_hash),
+    "fast-msrest": Fix("msrest converts card JSON value by value, three walks to send it",
+                       "bot/fast_msrest.py",
+                       (f"{E2E_FIXES}::test_card_json_skips_msrest_per_value_converters",), _msrest_walks),
+    "reply-copy": Fix("every reply deep-copied (card and all) before it is sent",
+                      "bot/sdk_fixes.py::install_shallow_reply_copy",
+                      (f"{E2E_FIXES}::test_replies_are_stamped_on_a_shallow_copy_leaving_the_callers_activity_as_it_was",),
+                      _deep_reply_copy),
     "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk_fixes.py",
                         (f"{E2E_FIXES}::test_create_app_makes_the_msrest_retry_policy_cheap",), _slow_retry_policy),
     "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk_fixes.py::send_with_retry",
@@ -201,15 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fixcheck", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", choices=[[], *sorted(FIXES)], help="fixes to check (default: all)")
     names = parser.parse_args(argv).names or list(FIXES)
-    print(f"{'fix':<15}{'with it':<9}{'without':<9}  defect / test")
+    print(f"{'fix':<18}{'with it':<9}{'without':<9}  defect / test")
     bad = 0
     for name in names:
         fix = FIXES[name]
         with_it, without = _passes(fix.tests, None), _passes(fix.tests, name)
         ok = with_it and not without
         bad += not ok
-        print(f"{name:<15}{'pass' if with_it else 'FAIL':<9}{'pass' if without else 'fails':<9}"
-              f"  {'' if ok else '!! '}{fix.defect}\n{'':<35}{', '.join(t.split('::')[-1] for t in fix.tests)}",
+        print(f"{name:<18}{'pass' if with_it else 'FAIL':<9}{'pass' if without else 'fails':<9}"
+              f"  {'' if ok else '!! '}{fix.defect}\n{'':<38}{', '.join(t.split('::')[-1] for t in fix.tests)}",
               flush=True)
     print("every fix's test fails without it" if not bad else f"{bad} fix(es) NOT proven by their test")
     return 1 if bad else 0

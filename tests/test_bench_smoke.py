@@ -73,3 +73,22 @@ def test_the_budgets_are_reported_and_printed(smoke):
         assert _is_figure(budget["measured"]) and isinstance(budget["met"], bool)
         [line] = [line for line in stdout.splitlines() if budget["budget"] in line]
         assert line.split()[0:2 - budget["met"]] == (["MET"] if budget["met"] else ["NOT", "MET"])
+
+
+def test_the_smoke_run_skips_the_teams_sdk_anchor(smoke):
+    """The Teams SDK anchor needs its own venv installed from PyPI (bench/teams_sdk.py): only the full run has it,
+    so the suite never installs anything; the summary and the printout say it was skipped."""
+    summary, stdout = smoke
+    assert summary["plan"]["teams_sdk"] is False
+    assert summary["teams_sdk"] == {"skipped": "not run (smoke run)"}
+    assert not [p for p in summary["phases"] if p["bot"] == "Teams SDK"]
+    assert "Teams SDK for Python echo anchor: not run (smoke run)" in stdout
+
+
+def test_every_bot_socket_stayed_on_loopback(smoke):
+    """The bench polls each bot's sockets for the whole run: each bot was seen listening, nothing left 127.0.0.1."""
+    summary, stdout = smoke
+    assert set(summary["sockets"]["seen"]) == {"stock echo", "our bot"}
+    assert all(n >= 1 for n in summary["sockets"]["seen"].values())
+    assert summary["sockets"]["off_loopback"] == []
+    assert "all on 127.0.0.1" in stdout

@@ -4,11 +4,14 @@ import email.utils
 import time
 
 import pytest
+from botbuilder.core.bot_state import CachedBotState
+from botbuilder.dialogs import DialogInstance, DialogState
 from botbuilder.schema.teams import MessagingExtensionResponse, MessagingExtensionResult
 from msrest.universal_http import requests as msrest_requests
 
 from bot.sdk_fixes import (
     install_fast_msrest_retry_policy,
+    install_fast_state_hash,
     reply_retry_delay,
     retry_after_seconds,
     send_with_retry,
@@ -42,6 +45,35 @@ def test_msrest_retry_policy_is_cheap_and_unchanged():
     install_fast_msrest_retry_policy()
     assert isinstance(msrest_requests.ClientRetryPolicy.safe_codes, frozenset)
     assert msrest_requests.ClientRetryPolicy().policy.status_forcelist == before
+
+
+def _dialog_state() -> dict:
+    stack = [DialogInstance(id=name, state={"stepIndex": 1, "values": {"reference": "https://x/y", "n": [1, 2]}})
+             for name in ("MainDialog", "LinkDialog")]
+    return {"DialogState": DialogState(stack), "LastLink": {"url": "https://x/link"}}
+
+
+def test_fast_state_hash_sees_every_change_and_no_change():
+    install_fast_state_hash()
+    install_fast_state_hash()  # idempotent
+    cached = CachedBotState(_dialog_state())
+    assert not cached.is_changed
+    cached.state["DialogState"].dialog_stack[1].state["values"]["n"].append(3)  # deep inside a dialog's values
+    assert cached.is_changed
+    cached.hash = cached.compute_hash(cached.state)
+    cached.state["DialogState"].dialog_stack[0].state["stepIndex"] = 2
+    assert cached.is_changed
+    cached.hash = cached.compute_hash(cached.state)
+    cached.state["LastLink"] = {"url": "https://x/link"}  # replaced by an equal value: nothing to write
+    assert not cached.is_changed
+
+
+def test_fast_state_hash_falls_back_to_the_sdk_for_what_pickle_cannot_write():
+    install_fast_state_hash()
+    cached = CachedBotState({"odd": lambda: None, "n": 1})
+    assert isinstance(cached.hash, str) and not cached.is_changed  # the SDK's jsonpickle text
+    cached.state["n"] = 2
+    assert cached.is_changed
 
 
 @pytest.mark.parametrize("status", [412, 429, 502, 503, 504])

@@ -5,7 +5,13 @@ defect does (the event loop held up by a blocking call; msrest clients rebuilt e
 
 from __future__ import annotations
 
+import requests
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+from jsonpickle.pickler import Pickler
 from msrest.configuration import Configuration
+from msrest.serialization import Deserializer, Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
 from app import create_app
@@ -50,6 +56,70 @@ async def test_turns_reuse_the_sdk_clients(cloud, monkeypatch):
     assert len(built) <= 2, f"msrest clients built for 10 turns: {built}"
 
 
+async def test_turns_send_through_the_app_session_not_requests(cloud, sim, signed_in, monkeypatch):
+    # 7.6 (cost): the stock connector and token-service clients send each call with `requests` in the default
+    # thread pool (a thread hop, requests, urllib3 per call); ours send through the app's aiohttp session.
+    meeting = meeting_for(cloud, sim)
+    sent: list[str] = []
+    original = requests.Session.send
+    clients_hosts = (cloud.connector.base_url, cloud.token_service.base_url)
+
+    def counting(self, request, **kwargs):
+        if request.url.startswith(clients_hosts):  # not MSAL's or the OpenID metadata's (not per turn)
+            sent.append(f"{request.method} {request.path_url.split('?')[0]}")
+        return original(self, request, **kwargs)
+
+    async with running_bot(cloud, sim) as bot:
+        monkeypatch.setattr(requests.Session, "send", counting)
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        result = await finish_without_client(chat)
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert len(cloud.token_service.calls) >= 2 and len(cloud.connector.activities) == 2  # both clients were used
+    assert sent == [], f"sent with requests during the turns: {sent}"
+
+
+async def test_turns_never_hash_state_with_jsonpickle(cloud, sim, signed_in, monkeypatch):
+    # Cost: the stock BotState compares a jsonpickle flatten of the whole state at load and at save (~0.9 ms each,
+    # three a turn) to decide whether to write it; ours compares pickled bytes. The flow still carries over turns.
+    meeting = meeting_for(cloud, sim)
+    flattened: list[int] = []
+    original = Pickler.flatten
+
+    def counting(self, obj, *args, **kwargs):
+        flattened.append(1)
+        return original(self, obj, *args, **kwargs)
+
+    monkeypatch.setattr(Pickler, "flatten", counting)
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        result = await finish_without_client(chat)  # the form's answer continues the saved dialog
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert flattened == [], f"{len(flattened)} jsonpickle flattens for a two-turn interaction"
+
+
+async def test_card_json_skips_msrest_per_value_converters(cloud, sim, signed_in, monkeypatch):
+    # Cost: msrest walks an activity's free-form JSON (the cards) value by value, three times to send it; ours copies
+    # plain JSON in one pass (bot/fast_msrest.py), with the same result (tests/test_fast_msrest.py).
+    meeting = meeting_for(cloud, sim)
+    walked: list[str] = []
+    for cls, name in ((Serializer, "serialize_object"), (Deserializer, "deserialize_object")):
+        original = getattr(cls, name)
+
+        def counting(self, attr, *args, _original=original, _name=name, **kwargs):
+            walked.append(_name)
+            return _original(self, attr, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, counting)
+    async with running_bot(cloud, sim) as bot:
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        result = await finish_without_client(chat)
+    assert result_url(result) == meeting.virtual_appointment_url
+    assert walked == [], f"{len(walked)} msrest per-value conversions for one interaction"
+
+
 async def test_slow_meeting_info_never_holds_the_event_loop(cloud, sim, signed_in):
     # 7.7: stock `TeamsInfo.get_meeting_info` is a synchronous HTTP call on the event loop.
     meeting = meeting_for(cloud, sim, subject="Quarterly review")
@@ -73,3 +143,19 @@ def test_create_app_makes_the_msrest_retry_policy_cheap(cloud):
     create_app(Settings.from_mapping(cloud.settings_env()))
     assert isinstance(ClientRetryPolicy.safe_codes, frozenset | set)
     assert ClientRetryPolicy().policy.status_forcelist == statuses
+
+
+async def test_replies_are_stamped_on_a_shallow_copy_leaving_the_callers_activity_as_it_was(cloud):
+    # Cost: stock TurnContext deep-copies every reply, card and all; create_app makes that copy shallow.
+    create_app(Settings.from_mapping(cloud.settings_env()))
+    adapter = TestAdapter()
+    incoming = Activity(type="message", id="in-1", channel_id="msteams", service_url="http://127.0.0.1:1",
+                        from_property=ChannelAccount(id="29:alice"), recipient=ChannelAccount(id="28:bot"),
+                        conversation=ConversationAccount(id="c1"))
+    card = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "hi"}]}
+    reply = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    await TurnContext(adapter, incoming).send_activity(reply)
+    [sent] = adapter.activity_buffer
+    assert sent is not reply and sent.attachments[0].content is card  # the card is not deep-copied
+    assert (sent.reply_to_id, sent.conversation.id, sent.recipient.id) == ("in-1", "c1", "29:alice")
+    assert reply.reply_to_id is None and reply.conversation is None and reply.recipient is None  # caller's untouched

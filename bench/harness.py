@@ -1,0 +1,74 @@
+"""What every bot under test carries, in the standard library only (so the Teams SDK anchor, in a venv of its own
+without aiohttp, carries the same): the event-loop meters and the loopback listening socket.
+
+The probe sleeps 10 ms at a time and records how late it wakes: how long anything scheduled on the loop waits,
+which under saturation includes queueing behind every other ready turn. The stall meter times each callback the
+loop runs (asyncio's own `slow_callback_duration` check, without debug mode's cost) and keeps those over 1 ms:
+how long one piece of code held the loop. `read_out()` returns both (ms) since the last read and starts afresh,
+so each load phase is read alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import deque
+from typing import Any
+
+PROBE_INTERVAL_S = 0.010
+SLOW_CALLBACK_S = 0.001
+MAX_SAMPLES = 200_000
+LAG_SAMPLES: deque[float] = deque(maxlen=MAX_SAMPLES)
+SLOW_CALLBACKS: deque[float] = deque(maxlen=MAX_SAMPLES)
+CALLBACKS = [0]  # every callback timed since the last read-out (the denominator of the stall percentiles)
+
+
+def install_stall_meter() -> None:
+    """Time every `Handle._run` (task steps, I/O and timer callbacks); record those over SLOW_CALLBACK_S."""
+    original = asyncio.events.Handle._run
+    if getattr(original, "bench_stall_meter", False):
+        return
+    clock = time.perf_counter
+
+    def timed_run(handle: asyncio.events.Handle) -> None:
+        started = clock()
+        original(handle)
+        took = clock() - started
+        CALLBACKS[0] += 1
+        if took > SLOW_CALLBACK_S:
+            SLOW_CALLBACKS.append(took * 1000)
+
+    timed_run.bench_stall_meter = True  # type: ignore[attr-defined]
+    asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+
+
+async def sample_lag() -> None:
+    """Run for the server's lifetime (as a task): how late each 10 ms timer fires."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(PROBE_INTERVAL_S)
+        LAG_SAMPLES.append(max(0.0, loop.time() - started - PROBE_INTERVAL_S) * 1000)
+
+
+def read_out() -> dict[str, Any]:
+    """The `GET /bench/lag` answer: lag samples, callbacks over 1 ms, callbacks in all; then start afresh."""
+    taken, slow, count = list(LAG_SAMPLES), list(SLOW_CALLBACKS), CALLBACKS[0]
+    LAG_SAMPLES.clear()
+    SLOW_CALLBACKS.clear()
+    CALLBACKS[0] = 0
+    return {"samples_ms": taken, "slow_callbacks_ms": slow, "callbacks": count}
+
+
+def listening_socket() -> socket.socket:
+    """A socket listening on 127.0.0.1:<ephemeral>, its port printed as `PORT <n>` for the bench.
+
+    The socket listens before the app starts, so a /healthz probe waits in the backlog instead of being refused
+    and the measured start-up time is when the app really answers.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(256)
+    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    return sock
