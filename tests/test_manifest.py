@@ -164,7 +164,7 @@ MANIFEST_DEFECTS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "unhandled command": (
         lambda m: m["bots"][0]["commandLists"][0]["commands"].append({"title": "dance", "description": "x"}),
-        "manifest.json#/bots/0/commandLists/0/commands/3/title: the bot does not handle 'dance'",
+        f"manifest.json#/bots/0/commandLists/0/commands/{len(MENU_COMMANDS)}/title: the bot does not handle 'dance'",
     ),
     "menu command missing": (
         _drop_help_from_personal,

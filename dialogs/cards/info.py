@@ -17,10 +17,12 @@ def welcome_card() -> Card:
         heading(strings.WELCOME_TITLE),
         text(strings.WELCOME_WHAT),
         text(strings.WELCOME_HOW),
+        text(strings.WELCOME_REMINDERS),
         text(strings.WELCOME_PRIVACY, subtle=True, size="small"),
     ]
     buttons = [
         submit(strings.BUTTON_GET_LINK, actions.GET_LINK, primary=True),
+        submit(strings.BUTTON_REMIND_ME, actions.REMIND_ME),
         submit(strings.BUTTON_HELP, actions.HELP),
     ]
     return adaptive_card(body, buttons)
