@@ -27,9 +27,9 @@ DEFAULT_LEAD_MINUTES, MIN_LEAD_MINUTES, MAX_LEAD_MINUTES = 15, 5, 60
 MENU: tuple[tuple[str, str], ...] = (
     ("CMD_GET_LINK", "MENU_GET_LINK"),
     ("CMD_HELP", "MENU_HELP"),
+    ("CMD_SIGN_OUT", "MENU_SIGN_OUT"),
     ("CMD_REMIND_ME", "MENU_REMIND_ME"),
     ("CMD_STOP_REMINDERS", "MENU_STOP_REMINDERS"),
-    ("CMD_SIGN_OUT", "MENU_SIGN_OUT"),
 )
 # Whole-message commands -> the `strings` name of their words.
 _WHOLE = {HELP: "CMD_HELP", SIGN_OUT: "CMD_SIGN_OUT", CANCEL: "CMD_CANCEL", STOP_REMINDERS: "CMD_STOP_REMINDERS"}
@@ -177,7 +177,10 @@ def reminder_lead(rest: str) -> int | None:
     if not text:
         return DEFAULT_LEAD_MINUTES
     match = _LEAD.fullmatch(text)
-    if match is None or (match.group(2).strip() and match.group(2).strip() not in words("CMD_MINUTES_BEFORE")):
+    if match is None:
+        return None
+    tail, known = match.group(2).strip(), words("CMD_MINUTES_BEFORE")
+    if tail and tail not in known and not all(word in known for word in tail.split()):
         return None
     minutes = int(match.group(1))
     return minutes if MIN_LEAD_MINUTES <= minutes <= MAX_LEAD_MINUTES else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.cards import help_card, strings
+from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import REMIND_ME, STOP_REMINDERS, parse_command, reminder_lead
 from tests.linear import assert_growth_is_linear
 
@@ -55,3 +57,27 @@ HOSTILE = {
 @pytest.mark.parametrize("shape", HOSTILE)
 def test_reminder_parsing_is_linear(shape: str) -> None:
     assert_growth_is_linear(lambda text: reminder_lead(parse_command(text)[1]), HOSTILE[shape], n=4_000)
+
+
+CATALOGS = Catalogs.load()
+LEADS = {
+    "es-ES": "recuérdame 10 minutos antes",
+    "fr-FR": "Rappelle-moi 10 minutes avant",
+    "de-DE": "erinnere mich 10 Minuten vorher",
+    "pt-BR": "lembre-me 10 minutos antes",
+    "ja-JP": "リマインド 10分前",
+}
+
+
+@pytest.mark.parametrize("tag", LEADS)
+def test_reminder_commands_in_each_shipped_language_and_in_english(tag: str) -> None:
+    with speaking(CATALOGS.language(tag)):
+        command, rest = parse_command(LEADS[tag])
+        assert (command, reminder_lead(rest)) == (REMIND_ME, 10)
+        assert parse_command(strings.command("CMD_STOP_REMINDERS")) == (STOP_REMINDERS, "")
+        assert parse_command("remind me 20 minutes before")[0] == REMIND_ME  # English works everywhere
+        assert reminder_lead(parse_command("remind me 20 minutes before")[1]) == 20
+        facts = [f["title"] for e in help_card()["body"] if e["type"] == "FactSet" for f in e["facts"]]
+        understood = {parse_command(title.split(" [")[0])[0] for title in facts}
+        assert {REMIND_ME, STOP_REMINDERS} <= understood  # the help card names words the parser understands
+        assert strings.command("CMD_REMIND_ME") in strings.REMINDERS_OFF
