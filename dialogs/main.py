@@ -149,7 +149,7 @@ class MainDialog(InterruptibleDialog):
         if self.services.reminders is None:
             await turn.say_here(strings.ERR_REMINDERS_UNAVAILABLE)
             return await step.end_dialog()
-        request = ReminderRequest(lead, turn.time_zone).to_state()
+        request = ReminderRequest(lead, turn.time_zone, turn.locale).to_state()
         if not turn.is_personal:
             return await step.end_dialog({PRIVATELY: {REMINDERS_OPTION: request}})
         return await step.begin_dialog(ReminderDialog.ID, request)

@@ -29,22 +29,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ReminderRequest:
-    """The options of `ReminderDialog`: how long before, and the user's time zone (a shared chat's turn knows it,
-    the 1:1 turn it starts does not)."""
+    """The options of `ReminderDialog`: how long before, and the user's time zone and locale (a shared chat's turn
+    knows them, the 1:1 turn it starts does not)."""
 
     lead_minutes: int = DEFAULT_LEAD_MINUTES
     time_zone: str | None = None
+    locale: str | None = None
 
     def to_state(self) -> dict[str, Any]:
-        return {"lead": self.lead_minutes, "timeZone": self.time_zone}
+        return {"lead": self.lead_minutes, "timeZone": self.time_zone, "locale": self.locale}
 
     @classmethod
     def from_state(cls, data: Any) -> ReminderRequest:
         state = data if isinstance(data, dict) else {}
-        lead, zone = state.get("lead"), state.get("timeZone")
+        lead, zone, locale = state.get("lead"), state.get("timeZone"), state.get("locale")
         return cls(
             lead if isinstance(lead, int) and not isinstance(lead, bool) else DEFAULT_LEAD_MINUTES,
             zone if isinstance(zone, str) and zone else None,
+            locale if isinstance(locale, str) and locale else None,
         )
 
 
@@ -70,8 +72,12 @@ class ReminderDialog(ComponentDialog):
         turn = Turn.of(step.context)
         request = ReminderRequest.from_state(step.values["request"])
         try:
-            zone = request.time_zone or turn.time_zone
-            await self.control.turn_on(step.context, request.lead_minutes, time_zone=zone)
+            await self.control.turn_on(
+                step.context,
+                request.lead_minutes,
+                time_zone=request.time_zone or turn.time_zone,
+                locale=request.locale or turn.locale,
+            )
         except Exception as exc:
             log.warning("could not turn reminders on: %s", type(exc).__name__)
             await turn.reply(strings.ERR_REMINDERS_UNAVAILABLE)

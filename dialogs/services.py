@@ -24,7 +24,9 @@ class ReminderControl(Protocol):
     """bot/'s side of reminders, as the dialogs need it. Every call is about the user of `context`, whose turn runs
     in their 1:1 chat (shared chats hand the request to it first)."""
 
-    async def turn_on(self, context: TurnContext, lead_minutes: int, *, time_zone: str | None) -> None: ...
+    async def turn_on(
+        self, context: TurnContext, lead_minutes: int, *, time_zone: str | None, locale: str | None
+    ) -> None: ...
 
     async def turn_off(self, context: TurnContext) -> bool:
         """True when they were on."""

@@ -20,6 +20,7 @@ from bot.reminders.blob_store import LEASE_S
 from bot.reminders.clock import ManualClock
 from config import Settings
 from dialogs.cards import actions, strings
+from dialogs.cards.language import Catalogs, speaking
 from tests.cloud import LoopbackCloud
 from tests.e2e_support import RunningBot, adaptive_cards, card_text, running_bot
 
@@ -352,3 +353,18 @@ async def test_graph_throttling_is_honoured_and_the_reminder_still_comes(
     assert sim.count("calendarView") >= 2
     [(at, reminder)] = alice.reminders()
     assert at == T0 + 25 * MIN and link_of(reminder) == meeting.meeting.virtual_appointment_url
+
+
+async def test_reminders_speak_the_language_the_user_opted_in_with(
+    cloud: LoopbackCloud, sim: Any, alice: Reminded
+) -> None:
+    sim.add_event(aad(cloud, "alice"), "Revisión de hipoteca", T0 + 30 * MIN)
+    confirmation = await alice.say("recuérdame 20 minutos antes", locale="es-ES")
+    spanish = Catalogs.load().language("es-ES")
+    with speaking(spanish):
+        assert confirmation["text"] == strings.reminders_on(20)
+        title = strings.REMINDER_TITLE
+    assert "Recordatorios" in confirmation["text"]
+    await alice.until(T0 + 12 * MIN)
+    [(at, reminder)] = alice.seen[-1:]
+    assert at == T0 + 10 * MIN and title in card_text(reminder)

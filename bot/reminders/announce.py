@@ -141,17 +141,13 @@ class CardAnnouncer:
         except (GraphError, LinkFailure) as exc:
             log.info("no link for a reminder yet: %s", type(exc).__name__)
             return Outcome.FAILED
-        card = link_card(
-            url,
-            meeting,
-            client_of(meeting, subscription.locale),
-            subscription.time_zone,
-            texting=True,
-            now=self.now(),
-            title=strings.REMINDER_TITLE,
-        )
+        client, now = client_of(meeting, subscription.locale), self.now()
 
         async def deliver(context: TurnContext) -> None:
+            # Built in the proactive turn, which speaks the user's language (the sender sees to it).
+            card = link_card(
+                url, meeting, client, subscription.time_zone, texting=True, now=now, title=strings.REMINDER_TITLE
+            )
             await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
 
         return await self.sender.send(subscription, deliver)

@@ -25,7 +25,9 @@ class StoreReminderControl:
     def __init__(self, store: ReminderStore) -> None:
         self.store = store
 
-    async def turn_on(self, context: TurnContext, lead_minutes: int, *, time_zone: str | None) -> None:
+    async def turn_on(
+        self, context: TurnContext, lead_minutes: int, *, time_zone: str | None, locale: str | None
+    ) -> None:
         """Subscribe the user with this 1:1 chat as where reminders go (never a shared chat: refused)."""
         turn = Turn.of(context)
         if not turn.is_personal:
@@ -35,7 +37,7 @@ class StoreReminderControl:
             user_key=user_key(context),
             conversation=conversation_ref_of(context.activity, turn.tenant_id),
             lead_minutes=lead_minutes,
-            locale=(turn.locale or None) if turn.locale is None or len(turn.locale) <= 64 else None,
+            locale=locale if locale is None or len(locale) <= 64 else None,
             time_zone=time_zone if time_zone is None or len(time_zone) <= 64 else None,
             revision=uuid.uuid4().hex[:12],
         )

@@ -17,6 +17,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from bot.reminders.records import ConversationRef, Subscription
 from bot.reminders.scheduler import Outcome
 from bot.sdk_fixes import reply_status
+from dialogs.cards.language import Catalogs, speaking
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,12 @@ class LocalUserTokens:
 
 
 class ProactiveSender:
-    """Runs `deliver(context)` as a proactive turn in the subscription's 1:1 chat."""
+    """Runs `deliver(context)` as a proactive turn in the subscription's 1:1 chat, in the user's language."""
 
-    def __init__(self, adapter: CloudAdapterBase, app_id: str) -> None:
+    def __init__(self, adapter: CloudAdapterBase, app_id: str, catalogs: Catalogs | None = None) -> None:
         self.adapter = adapter
         self.app_id = app_id
+        self.catalogs = catalogs or Catalogs({})
 
     async def send(self, subscription: Subscription, deliver: Callable[[TurnContext], Awaitable[Any]]) -> Outcome:
         delivered = False
@@ -104,9 +106,10 @@ class ProactiveSender:
             delivered = True
 
         try:
-            await self.adapter.continue_conversation(
-                to_reference(subscription.conversation), turn, bot_app_id=self.app_id or None
-            )
+            with speaking(self.catalogs.language(subscription.locale)):
+                await self.adapter.continue_conversation(
+                    to_reference(subscription.conversation), turn, bot_app_id=self.app_id or None
+                )
         except Exception as exc:
             status = reply_status(exc)
             if status in GONE_STATUSES:

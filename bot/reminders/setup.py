@@ -64,6 +64,7 @@ def create_reminders(
     # instead of looking again at every check (the chat's directory looks again after five minutes).
     bookings = BookingsDirectory(ttl=BOOKINGS_MEMBERSHIP_TTL_S)
     source = GraphMeetingSource(tokens, graph_factory, bookings)
-    announcer = CardAnnouncer(source, ProactiveSender(adapter, settings.app_id), time.now)
+    sender = ProactiveSender(adapter, settings.app_id, getattr(adapter, "catalogs", None))
+    announcer = CardAnnouncer(source, sender, time.now)
     service = ReminderService(store.lease(), lambda: ReminderScheduler(store, source, announcer, time))
     return Reminders(store, StoreReminderControl(store), service, time)
