@@ -24,6 +24,8 @@ from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
+from bot.reminders.clock import Clock
+from bot.reminders.setup import Reminders, create_reminders
 from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash, install_shallow_reply_copy
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
@@ -47,10 +49,12 @@ HTTP = web.AppKey("http", ClientSession)
 CREDENTIALS = web.AppKey("credentials", CachingCredentialsFactory)
 GRAPH_URL = web.AppKey("graph_url", list)  # [base URL]: the simulator's port is only known once it listens
 LOCAL_GRAPH = web.AppKey("local_graph", LocalGraph)
+REMINDERS = web.AppKey("reminders", Reminders)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the aiohttp application: adapter, bot, state, routes and the one shared HTTP session."""
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    """Build the aiohttp application: adapter, bot, state, reminders, routes and the one shared HTTP session.
+    `clock` drives the reminder poller's decisions (tests inject one they move by hand)."""
     install_fast_msrest_retry_policy()
     install_fast_state_hash()
     install_shallow_reply_copy()
@@ -70,11 +74,13 @@ def create_app(settings: Settings) -> web.Application:
     if settings.allowed_tenant_ids:
         adapter.use(TenantAllowListMiddleware(settings.allowed_tenant_ids))
     tokens: TokenSource
+    local_token = None
     if settings.local_mode:
         local_graph = LocalGraph()
         app[LOCAL_GRAPH] = local_graph
         app.cleanup_ctx.append(_local_graph_simulator)
-        tokens = LocalTokens(local_graph.issue_token, local_graph.revoke_token)
+        local_tokens = LocalTokens(local_graph.issue_token, local_graph.revoke_token)
+        tokens, local_token = local_tokens, local_tokens.token_for
     else:
         service_tokens = TokenServiceTokens(settings.connection_name)
         adapter.use(TeamsSsoExchangeMiddleware(service_tokens, create_dedupe(settings, storage)))
@@ -83,7 +89,11 @@ def create_app(settings: Settings) -> web.Application:
     def graph_factory(provider: TokenProvider) -> GraphClient:
         return GraphClient(app[HTTP], provider, base_url=graph_url[0])
 
-    services = DialogServices(tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting)
+    reminders = create_reminders(settings, storage, adapter, graph_factory=graph_factory, local_token=local_token,
+                                 clock=clock)
+    services = DialogServices(
+        tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting, reminders=reminders.control
+    )
     bot = LinkBot(
         states,
         MainDialog(services),
@@ -97,7 +107,9 @@ def create_app(settings: Settings) -> web.Application:
     app[ADAPTER] = adapter
     app[BOT] = bot
     app[CREDENTIALS] = credentials
+    app[REMINDERS] = reminders
     app.cleanup_ctx.append(_http_session)
+    app.cleanup_ctx.append(reminders.context())  # after the HTTP session: at shutdown it stops (lease back) first
     app.on_startup.append(_warm_up)
     app.on_startup.append(_freeze_startup_objects)
     app.router.add_post("/api/messages", _messages)

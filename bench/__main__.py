@@ -1,5 +1,6 @@
 """`python -m bench [--smoke] [--out PATH]`: the stock echo bot and our bot on the loopback cloud, one run.
-(`python -m bench hostile`: the hostile-size figure, bench/hostile.py.)
+(`python -m bench hostile`: the hostile-size figure, bench/hostile.py; `python -m bench reminders`: the reminder
+polling cost, bench/reminders.py.)
 
 Prints the table and the DESIGN.md section 8 budgets (MET / NOT MET) and writes the figures as JSON.
 """
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import hostile
 
         return hostile.main(argv[1:])
+    if argv[:1] == ["reminders"]:
+        from bench import reminders
+
+        return reminders.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts at c=1 and 4: checks the bench works")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")

@@ -1,11 +1,13 @@
-"""Interruptions in one place: `help`, `cancel`, `sign out` and a fresh `get link` work at any step."""
+"""Interruptions in one place: `help`, `cancel`, `sign out`, `remind me`, `stop reminders` and a fresh `get link`
+work at any step."""
 
 from __future__ import annotations
 
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
 from dialogs.cards import help_card, strings
-from dialogs.commands import GET_LINK
+from dialogs.commands import GET_LINK, REMIND_ME, STOP_REMINDERS
+from dialogs.reminders import reminders_off_quietly
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_out
 from dialogs.turn import Turn
@@ -37,7 +39,12 @@ class InterruptibleDialog(ComponentDialog):
         if turn.command == "sign out":
             await inner_dc.cancel_all_dialogs()
             await sign_out(turn, self.services.tokens)
+            await reminders_off_quietly(turn.context, self.services.reminders)
             return DialogTurnResult(DialogTurnStatus.Cancelled)
+        if turn.command in (REMIND_ME, STOP_REMINDERS):  # leaves the flow under way, like a fresh `get link`
+            await inner_dc.cancel_all_dialogs()
+            result: DialogTurnResult = await inner_dc.begin_dialog(self.initial_dialog_id)
+            return result
         if turn.command == GET_LINK:
             await inner_dc.cancel_all_dialogs()
             return await self.restart(inner_dc, turn.rest)

@@ -19,15 +19,22 @@ GET_LINK = "get link"
 HELP = "help"
 SIGN_OUT = "sign out"
 CANCEL = "cancel"
+REMIND_ME = "remind me"
+STOP_REMINDERS = "stop reminders"
+DEFAULT_LEAD_MINUTES, MIN_LEAD_MINUTES, MAX_LEAD_MINUTES = 15, 5, 60
 
 # Commands shown in the Teams command menu: (`strings` name of its words, `strings` name of its description).
 MENU: tuple[tuple[str, str], ...] = (
     ("CMD_GET_LINK", "MENU_GET_LINK"),
     ("CMD_HELP", "MENU_HELP"),
     ("CMD_SIGN_OUT", "MENU_SIGN_OUT"),
+    ("CMD_REMIND_ME", "MENU_REMIND_ME"),
+    ("CMD_STOP_REMINDERS", "MENU_STOP_REMINDERS"),
 )
 # Whole-message commands -> the `strings` name of their words.
-_WHOLE = {HELP: "CMD_HELP", SIGN_OUT: "CMD_SIGN_OUT", CANCEL: "CMD_CANCEL"}
+_WHOLE = {HELP: "CMD_HELP", SIGN_OUT: "CMD_SIGN_OUT", CANCEL: "CMD_CANCEL", STOP_REMINDERS: "CMD_STOP_REMINDERS"}
+# Commands followed by what they act on -> the `strings` name of their words.
+_LEADING = {GET_LINK: "CMD_GET_LINK", REMIND_ME: "CMD_REMIND_ME"}
 # English spellings people type besides the catalog's words.
 _ENGLISH_EXTRA = {HELP: frozenset({"?"}), SIGN_OUT: frozenset({"signout", "logout"})}
 # Messaging-extension action commands (composeExtensions[].commands[].id).
@@ -39,6 +46,7 @@ TEXT_MAX_CHARS = 28 * 1024
 _MENTION_TAG = re.compile(r"<(/?)at>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _MAX_COMMAND = 64  # no command is longer: longer text is compared with none of them
+_LEAD = re.compile(r"(\d{1,4}) ?(.{0,40})")  # minutes, and the words after them ("10 minutes before")
 
 
 def cap_text(text: str) -> str:
@@ -101,9 +109,10 @@ def _words(translations: gettext.NullTranslations, name: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
-def _get_link_patterns(translations: gettext.NullTranslations) -> tuple[re.Pattern[str], ...]:
-    """`get link` in every spelling of the catalog and English, longest first, as patterns anchored at the start."""
-    phrases = sorted(_words(translations, "CMD_GET_LINK"), key=len, reverse=True)
+def _leading_patterns(translations: gettext.NullTranslations, name: str) -> tuple[re.Pattern[str], ...]:
+    """Command `name` (`get link`, `remind me`) in every spelling of the catalog and English, longest first, as
+    patterns anchored at the start."""
+    phrases = sorted(_words(translations, name), key=len, reverse=True)
     return tuple(
         re.compile(r"\s*".join(re.escape(part) for part in phrase.split()) + r"(?!\w)", re.IGNORECASE)
         for phrase in phrases
@@ -123,16 +132,16 @@ def menu_commands() -> list[tuple[str, str]]:
 
 def chat_commands() -> frozenset[str]:
     """Every folded text the bot takes as a chat command in the current language, English included."""
-    found = set(words("CMD_GET_LINK"))
+    found = set(words("CMD_GET_LINK")) | words("CMD_REMIND_ME")
     for command, name in _WHOLE.items():
         found |= words(name) | _ENGLISH_EXTRA.get(command, frozenset())
     return frozenset(found)
 
 
-def _get_link_at_start(cleaned: str) -> int | None:
-    """Where `get link` (in the user's language or English) ends, when the message starts with it."""
+def _command_at_start(cleaned: str, name: str) -> int | None:
+    """Where command `name` (in the user's language or English) ends, when the message starts with it."""
     start = _unaccented(cleaned[:_MAX_COMMAND])  # the command is short: only its length is compared
-    for pattern in _get_link_patterns(current().translations):
+    for pattern in _leading_patterns(current().translations, name):
         match = pattern.match(start)
         if match:
             return match.end()
@@ -140,10 +149,11 @@ def _get_link_at_start(cleaned: str) -> int | None:
 
 
 def parse_command(text: str | None) -> tuple[str | None, str]:
-    """(command, rest) for a chat message: `get link`, `help`, `sign out`, `cancel`, or (None, text).
+    """(command, rest) for a chat message: `get link`, `help`, `sign out`, `cancel`, `remind me`, `stop reminders`,
+    or (None, text).
 
     Case, spacing and accents are forgiven (`Get   Link`, `getlink`, `Obtener Enlace`); for `get link` the rest is
-    the meeting reference, exactly as typed.
+    the meeting reference, exactly as typed; for `remind me`, how long before (`reminder_lead`).
     """
     cleaned = clean_text(text)
     if len(cleaned) <= _MAX_COMMAND:
@@ -151,8 +161,26 @@ def parse_command(text: str | None) -> tuple[str | None, str]:
         for command, name in _WHOLE.items():
             if folded in words(name) or folded in _ENGLISH_EXTRA.get(command, frozenset()):
                 return command, ""
-    end = _get_link_at_start(cleaned)
-    if end is not None:
-        rest = cleaned[end:].strip(" :：")
-        return GET_LINK, "" if rest.strip(".!?。！？") == "" else rest
+    for command, name in _LEADING.items():
+        end = _command_at_start(cleaned, name)
+        if end is not None:
+            rest = cleaned[end:].strip(" :：")
+            return command, "" if rest.strip(".!?。！？") == "" else rest
     return None, cleaned
+
+
+def reminder_lead(rest: str) -> int | None:
+    """Minutes before the meeting from what follows `remind me`: nothing is the default (15); `10`, `10 min`,
+    `10 minutes before` (in the user's language or English) are 10. None when it is not such a number or is outside
+    5-60."""
+    text = fold(rest)
+    if not text:
+        return DEFAULT_LEAD_MINUTES
+    match = _LEAD.fullmatch(text)
+    if match is None:
+        return None
+    tail, known = match.group(2).strip(), words("CMD_MINUTES_BEFORE")
+    if tail and tail not in known and not all(word in known for word in tail.split()):
+        return None
+    minutes = int(match.group(1))
+    return minutes if MIN_LEAD_MINUTES <= minutes <= MAX_LEAD_MINUTES else None

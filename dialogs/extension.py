@@ -236,4 +236,6 @@ class AppointmentLinkAction:
             if failure.token_refused:
                 await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
             return Form(reference, fields, {actions.FIELD_MEETING: failure.sentence})
-        return Result(link_card(url, meeting, details, turn, texting=True, now=datetime.now(UTC), insert=True))
+        return Result(
+            link_card(url, meeting, details, turn.time_zone, texting=True, now=datetime.now(UTC), insert=True)
+        )

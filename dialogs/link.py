@@ -111,23 +111,24 @@ def link_card(
     url: str,
     meeting: Meeting,
     client: ClientDetails,
-    turn: Turn,
+    tz_name: str | None,
     *,
     texting: bool = False,
     now: datetime | None = None,
     insert: bool = False,
+    title: str | None = None,
 ) -> dict[str, Any]:
-    """The result card for `url` (exactly as Graph returned it), in chat and in the messaging extension alike.
-    `texting` offers the texting buttons where they can work (`can_text`, `can_remind`); `insert` makes the
-    messaging extension's version, with "Insert into message" (and no reminder: the extension texts the link only,
-    as DESIGN.md section 4 says)."""
+    """The result card for `url` (exactly as Graph returned it), in chat, in the messaging extension and in a
+    reminder alike, times in `tz_name`. `texting` offers the texting buttons where they can work (`can_text`,
+    `can_remind`); `insert` makes the messaging extension's version, with "Insert into message" (and no reminder:
+    the extension texts the link only, as DESIGN.md section 4 says); `title` replaces the heading."""
     moment = now or datetime.now(UTC)
     return result_card(
         join_url=url,
         subject=meeting.subject,
         start=meeting.start,
         end=meeting.end,
-        tz_name=turn.time_zone,
+        tz_name=tz_name,
         client=None if client.is_empty else client,
         can_text=texting and can_text(meeting, client),
         can_remind=texting and not insert and can_remind(meeting, client, moment),
@@ -136,6 +137,7 @@ def link_card(
         notes=result_notes(meeting),
         now=now,
         insert=insert,
+        title=title,
     )
 
 
@@ -166,7 +168,7 @@ class LinkDialog(ComponentDialog):
                 return await step.end_dialog(False)
             await turn.reply(error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
-        await turn.reply(link_card(url, meeting, client, turn, texting=True, now=datetime.now(UTC)))
+        await turn.reply(link_card(url, meeting, client, turn.time_zone, texting=True, now=datetime.now(UTC)))
         return await step.end_dialog(True)
 
     async def retry_step(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -19,9 +19,10 @@ from dialogs.base import InterruptibleDialog
 from dialogs.cards import actions, help_card, strings
 from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientDialog, ClientForm
-from dialogs.commands import GET_LINK
+from dialogs.commands import GET_LINK, REMIND_ME, STOP_REMINDERS, reminder_lead
 from dialogs.link import LastLink, LinkDialog, LinkRequest
 from dialogs.meeting import MeetingDialog, MeetingQuestion
+from dialogs.reminders import ReminderDialog, ReminderRequest, reminders_off_quietly, resume_reminders, stop_reminders
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInDialog, sign_out
 from dialogs.text_link import TextLinkDialog
@@ -33,6 +34,7 @@ from graph.references import MeetingReference, parse_meeting_reference
 
 GET_LINK_FLOW = "getLinkFlow"
 PRIVATELY = "privately"  # the root dialog's result when its flow must run in the user's one-to-one chat
+REMINDERS_OPTION, STOP_REMINDERS_OPTION = "reminders", "stopReminders"  # what a shared chat hands the 1:1 chat
 THIS_MEETING_BUDGET_S = 3.0
 TEXT_DIALOGS = {actions.TEXT_LINK: TextLinkDialog.ID, actions.TEXT_REMINDER: TextReminderDialog.ID}
 
@@ -52,6 +54,8 @@ class MainDialog(InterruptibleDialog):
         self.add_dialog(ClientDialog())
         self.add_dialog(LinkDialog(services))
         self.add_dialog(TextLinkDialog(services))
+        if services.reminders is not None:
+            self.add_dialog(ReminderDialog(services.tokens, services.reminders))
         self.add_dialog(TextReminderDialog(services))
         self.add_dialog(WaterfallDialog("route", [self.route_step]))
         self.add_dialog(
@@ -79,10 +83,17 @@ class MainDialog(InterruptibleDialog):
             return await step.begin_dialog(TEXT_DIALOGS[action])
         if action == actions.CHOOSE_MEETING:  # a meeting picked on an older card still means "this one"
             return await self.get_link(step, turn.value(actions.INPUT_MEETING_REF))
+        if command == REMIND_ME:
+            return await self.remind_me(step, turn)
+        if command == STOP_REMINDERS and not turn.is_personal:  # said in the 1:1 chat: whether they were on is private
+            return await step.end_dialog({PRIVATELY: {STOP_REMINDERS_OPTION: True}})
         if command == "help":
             await turn.say_here(help_card())
+        elif command == STOP_REMINDERS:
+            await stop_reminders(turn, self.services.reminders)
         elif command == "sign out":
             await sign_out(turn, self.services.tokens)
+            await reminders_off_quietly(turn.context, self.services.reminders)
         elif command == "cancel":
             await turn.say_here(strings.NOTHING_TO_CANCEL)
         elif action is not None:
@@ -120,7 +131,28 @@ class MainDialog(InterruptibleDialog):
         if isinstance(text, dict) and text.get("dialog") in TEXT_DIALOGS.values():
             # a texting button tapped on a card in a shared chat: asked here (confirmed before anything is sent)
             return await step.begin_dialog(str(text["dialog"]), text.get("target"))
+        reminders = options.get(REMINDERS_OPTION)
+        if isinstance(reminders, dict) and self.services.reminders is not None:  # `remind me` in a shared chat
+            return await step.begin_dialog(ReminderDialog.ID, ReminderRequest.from_state(reminders).to_state())
+        if options.get(STOP_REMINDERS_OPTION) is True:  # `stop reminders` in a shared chat
+            await stop_reminders(Turn.of(step.context), self.services.reminders)
+            return await step.end_dialog()
         return await step.begin_dialog(GET_LINK_FLOW, options)
+
+    async def remind_me(self, step: WaterfallStepContext, turn: Turn) -> DialogTurnResult:
+        """`remind me [n minutes before]`: sign in, then reminders on, confirmed in the 1:1 chat (a shared chat
+        hands the request to it, like `get link`)."""
+        lead = reminder_lead(turn.rest)
+        if lead is None:
+            await turn.say_here(strings.REMINDERS_BAD_LEAD)
+            return await step.end_dialog()
+        if self.services.reminders is None:
+            await turn.say_here(strings.ERR_REMINDERS_UNAVAILABLE)
+            return await step.end_dialog()
+        request = ReminderRequest(lead, turn.time_zone, turn.locale).to_state()
+        if not turn.is_personal:
+            return await step.end_dialog({PRIVATELY: {REMINDERS_OPTION: request}})
+        return await step.begin_dialog(ReminderDialog.ID, request)
 
     async def restart(self, inner_dc: DialogContext, reference: str) -> DialogTurnResult:
         """Only in a personal chat: no flow lives in a shared one (bot/ ends any there before a turn)."""
@@ -135,6 +167,7 @@ class MainDialog(InterruptibleDialog):
     async def meeting_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if step.result is not True:
             return await step.end_dialog()
+        await resume_reminders(step.context, self.services.reminders)  # signed in: paused reminders go on
         options = step.options if isinstance(step.options, dict) else {}
         if isinstance(options.get("meeting"), dict):  # a meeting chat's own meeting, carried into the private chat
             return await step.next(Meeting.from_state(options["meeting"]).to_state())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from botbuilder.core import TurnContext
 
@@ -19,6 +20,23 @@ TokenProvider = Callable[[], Awaitable[str]]
 MeetingInfo = Callable[[TurnContext], Awaitable[Meeting | None]]
 
 
+class ReminderControl(Protocol):
+    """bot/'s side of reminders, as the dialogs need it. Every call is about the user of `context`, whose turn runs
+    in their 1:1 chat (shared chats hand the request to it first)."""
+
+    async def turn_on(
+        self, context: TurnContext, lead_minutes: int, *, time_zone: str | None, locale: str | None
+    ) -> None: ...
+
+    async def turn_off(self, context: TurnContext) -> bool:
+        """True when they were on."""
+        ...
+
+    async def resume(self, context: TurnContext) -> None:
+        """The user has a token again: reminders paused for want of one go on."""
+        ...
+
+
 @dataclass
 class DialogServices:
     tokens: TokenSource
@@ -27,6 +45,7 @@ class DialogServices:
     graph_deadline_s: float = 8.0  # message turns have 10-15 s before Teams gives up
     bookings: BookingsDirectory = field(default_factory=BookingsDirectory)  # one per process: it caches per user
     bookings_budget_s: float = 1.5  # the choices wait this long for Bookings at most, then show what is ready
+    reminders: ReminderControl | None = None  # None: this bot runs without reminders (`remind me` says they're off)
 
     def deadline(self) -> float:
         """The absolute loop time by which this turn's Graph calls must be done."""

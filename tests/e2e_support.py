@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from app import create_app
+from bot.reminders.clock import Clock
 from config import Settings
 from tests.cloud import LoopbackCloud
 
@@ -52,12 +53,15 @@ def card_text(activity: dict[str, Any]) -> str:
 
 
 @asynccontextmanager
-async def running_bot(cloud: LoopbackCloud, sim: Any = None, **env: str) -> AsyncIterator[RunningBot]:
-    """The real aiohttp app with authentication on, pointed at the loopback cloud (and the Graph simulator)."""
+async def running_bot(
+    cloud: LoopbackCloud, sim: Any = None, *, clock: Clock | None = None, **env: str
+) -> AsyncIterator[RunningBot]:
+    """The real aiohttp app with authentication on, pointed at the loopback cloud (and the Graph simulator);
+    `clock` drives its reminder poller."""
     if sim is not None:
         env.setdefault("GraphEndpoint", sim.base_url)
     settings = Settings.from_mapping(cloud.settings_env(**env))
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()
     try:

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from config import Settings
-from dialogs.commands import menu_commands
+from dialogs.commands import MENU, menu_commands
 from manifest.builder import PACKAGE_FILES, BuildError, PackageOptions, bot_host, build_package, render_manifest
 from manifest.validator import Problem, package_problems, validate_package
 
@@ -164,7 +164,7 @@ MANIFEST_DEFECTS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     ),
     "unhandled command": (
         lambda m: m["bots"][0]["commandLists"][0]["commands"].append({"title": "dance", "description": "x"}),
-        "manifest.json#/bots/0/commandLists/0/commands/3/title: the bot does not handle 'dance'",
+        f"manifest.json#/bots/0/commandLists/0/commands/{len(MENU)}/title: the bot does not handle 'dance'",
     ),
     "menu command missing": (
         _drop_help_from_personal,

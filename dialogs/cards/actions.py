@@ -8,6 +8,7 @@ cannot silently stop routing.
 # data["action"] values.
 GET_LINK = "getLink"
 HELP = "help"
+REMIND_ME = "remindMe"
 CHOOSE_MEETING = "chooseMeeting"  # data["meetingRef"]: the join URL or Bookings appointment id; data["choice"]
 MEETING_REF = "meetingRef"  # the pasted reference is the input INPUT_MEETING_REF
 NEW_MEETING = "newMeeting"
@@ -28,6 +29,7 @@ ALL_ACTIONS: frozenset[str] = frozenset(
     {
         GET_LINK,
         HELP,
+        REMIND_ME,
         CHOOSE_MEETING,
         MEETING_REF,
         NEW_MEETING,

@@ -17,10 +17,12 @@ def welcome_card() -> Card:
         heading(strings.WELCOME_TITLE),
         text(strings.WELCOME_WHAT),
         text(strings.WELCOME_HOW),
+        text(strings.WELCOME_REMINDERS),
         text(strings.WELCOME_PRIVACY, subtle=True, size="small"),
     ]
     buttons = [
         submit(strings.BUTTON_GET_LINK, actions.GET_LINK, primary=True),
+        submit(strings.BUTTON_REMIND_ME, actions.REMIND_ME),
         submit(strings.BUTTON_HELP, actions.HELP),
     ]
     return adaptive_card(body, buttons)
@@ -28,7 +30,7 @@ def welcome_card() -> Card:
 
 def help_commands() -> list[tuple[str, str]]:
     """(command as typed, what it does), in the user's language: the words the command parser understands."""
-    get_link = strings.command("CMD_GET_LINK")
+    get_link, remind_me = strings.command("CMD_GET_LINK"), strings.command("CMD_REMIND_ME")
     return [
         (get_link, strings.HELP_GET_LINK),
         (f"{get_link} {strings.HELP_MEETING_ARGUMENT}", strings.HELP_GET_LINK_WITH_MEETING),
@@ -36,6 +38,9 @@ def help_commands() -> list[tuple[str, str]]:
         (strings.command("CMD_SIGN_OUT"), strings.HELP_SIGN_OUT),
         (strings.command("CMD_CANCEL"), strings.HELP_CANCEL),
         (strings.command("CMD_SKIP"), strings.HELP_SKIP),
+        (remind_me, strings.HELP_REMIND_ME),
+        (f"{remind_me} {strings.HELP_REMIND_ME_ARGUMENT}", strings.HELP_REMIND_ME_WITH_LEAD),
+        (strings.command("CMD_STOP_REMINDERS"), strings.HELP_STOP_REMINDERS),
     ]
 
 

@@ -76,14 +76,15 @@ def result_card(
     notes: Sequence[str] = (),
     now: datetime | None = None,
     insert: bool = False,
+    title: str | None = None,
 ) -> Card:
     """The client join link, the meeting it belongs to, and the client details it was made for.
 
     ``can_text``/``can_remind`` offer the texting buttons, which carry ``meeting_id`` and ``phone`` (E.164) and, for
     the reminder, ``start``; ``notes`` are short sentences shown above the hint (e.g. not on the calendar).
     ``insert`` makes the messaging extension's version (shown privately in its task module): "Insert into message"
-    instead of "Get another link"."""
-    body: list[Element] = [heading(strings.RESULT_TITLE)]
+    instead of "Get another link". ``title`` replaces the heading (a reminder says the appointment starts soon)."""
+    body: list[Element] = [heading(title or strings.RESULT_TITLE)]
     when = _when(start, end, tz_name, now)
     meeting_facts = fact_set([(strings.FACT_MEETING, subject or ""), (strings.FACT_WHEN, when)])
     if meeting_facts["facts"]:

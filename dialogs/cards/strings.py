@@ -8,8 +8,9 @@ time (a module-level table of sentences would be frozen in English). Functions a
 values.
 
 Rules for msgids: plain words, no jargon or error codes, spelling that reads the same in British and US English,
-and every message says what to do next. `{get_link}`, `{help}`, `{skip}` and `{new}` stand for the command words
-(`CMD_*`) of the user's language, so a sentence can never name a command the bot would not understand.
+and every message says what to do next. `{get_link}`, `{help}`, `{skip}`, `{new}`, `{remind_me}` and
+`{stop_reminders}` stand for the command words (`CMD_*`) of the user's language, so a sentence can never name a
+command the bot would not understand.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ CMD_RETRY = N_("try again|retry|again")
 CMD_NEW = N_("new")
 # Translators: other ways of saying "this meeting" when typed as the meeting (inside a meeting chat).
 CMD_THIS_MEETING = N_("this one|here")
+# Translators: a command word turning on reminders before appointments; may be followed by a number of minutes
+# ("remind me 10 minutes before"); see "get link".
+CMD_REMIND_ME = N_("remind me")
+# Translators: a command word turning the reminders off; see "get link".
+CMD_STOP_REMINDERS = N_("stop reminders|stop reminding me|reminders off|no reminders")
+# Translators: words that may follow the number in "remind me 10 minutes before" (lower case, "|" between them).
+CMD_MINUTES_BEFORE = N_("minutes before|minute before|minutes|minute|mins|min|m|before")
 
 # --- What the bot is -------------------------------------------------------------------------------------------
 
@@ -72,6 +80,10 @@ WELCOME_WHAT = N_(
 )
 WELCOME_HOW = N_("Type **{get_link}**, or tap the button below to start.")
 WELCOME_PRIVACY = N_("I only look at your meetings when you ask me for a link.")
+WELCOME_REMINDERS = N_(
+    "Or type **{remind_me}**: then I also look at your calendar, to send you each client link 15 minutes before "
+    "your appointments."
+)
 
 # --- Help ------------------------------------------------------------------------------------------------------
 
@@ -86,6 +98,11 @@ HELP_GET_LINK_WITH_MEETING = N_("Skip the question by adding the meeting's link 
 HELP_HELP = N_("Show this help.")
 HELP_SIGN_OUT = N_("Sign out of your account.")
 HELP_CANCEL = N_("Stop what we're doing.")
+HELP_REMIND_ME = N_("Send me each client link 15 minutes before my appointments.")
+# Translators: what may follow the "remind me" command, in the help card.
+HELP_REMIND_ME_ARGUMENT = N_("[5-60] minutes before")
+HELP_REMIND_ME_WITH_LEAD = N_("The same, as long before as you like.")
+HELP_STOP_REMINDERS = N_("Turn the reminders off (signing out does too).")
 HELP_SKIP = N_("Go on without client details.")
 HELP_MEETING_HEADING = N_("Which meeting can I use?")
 HELP_MEETING_FORMS: tuple[str, ...] = (
@@ -111,6 +128,7 @@ HELP_CHAT_ID_TIP = N_(
 
 BUTTON_GET_LINK = N_("Get a link")
 BUTTON_HELP = N_("Help")
+BUTTON_REMIND_ME = N_("Remind me before appointments")
 BUTTON_CHOOSE = N_("Choose")
 BUTTON_USE_MEETING = N_("Use this meeting")
 BUTTON_NEW_MEETING = N_("New meeting")
@@ -271,6 +289,18 @@ PRIVATE_FLOW_INTRO = N_(
     "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
 )
 
+# --- Reminders before appointments ------------------------------------------------------------------------------
+
+REMINDER_TITLE = N_("Starting soon: here's your client's join link")
+REMINDERS_OFF = N_("Reminders are off; type **{remind_me}** to turn them on again.")
+REMINDERS_WERE_OFF = N_("Reminders weren't on; type **{remind_me}** to turn them on.")
+REMINDERS_SIGN_IN_AGAIN = N_(
+    "I've paused your appointment reminders because your sign-in has expired, so please type **{remind_me}** to "
+    "sign in and turn them back on."
+)
+REMINDERS_BAD_LEAD = N_("Please say how long before, between 5 and 60 minutes, for example: **{remind_me} 10**.")
+ERR_REMINDERS_UNAVAILABLE = N_("I couldn't change your reminders just now, so please try again in a few minutes.")
+
 # --- Sign-in, sign-out, cancel ---------------------------------------------------------------------------------
 
 SIGN_IN_PROMPT = N_("Please sign in so I can get the link for you.")
@@ -340,6 +370,8 @@ APP_DESCRIPTION_FULL = N_(
 MENU_GET_LINK = N_("Get the client join link of a virtual appointment")
 MENU_HELP = N_("What this bot does and how to use it")
 MENU_SIGN_OUT = N_("Sign out of Microsoft Graph")
+MENU_REMIND_ME = N_("Get each client link before your appointments")
+MENU_STOP_REMINDERS = N_("Turn appointment reminders off")
 # Translators: the messaging-extension action in the message box; at most 32 characters.
 ME_COMMAND_TITLE = N_("Get appointment link")
 # Translators: at most 128 characters.
@@ -349,7 +381,14 @@ ME_COMMAND_DESCRIPTION = N_("Share the client join link of a virtual appointment
 # --- Reading and formatting -------------------------------------------------------------------------------------
 
 Message = str | tuple[Any, ...]
-_COMMAND_PLACEHOLDERS = {"get_link": "CMD_GET_LINK", "help": "CMD_HELP", "skip": "CMD_SKIP", "new": "CMD_NEW"}
+_COMMAND_PLACEHOLDERS = {
+    "get_link": "CMD_GET_LINK",
+    "help": "CMD_HELP",
+    "skip": "CMD_SKIP",
+    "new": "CMD_NEW",
+    "remind_me": "CMD_REMIND_ME",
+    "stop_reminders": "CMD_STOP_REMINDERS",
+}
 
 
 def _take_messages(namespace: dict[str, Any]) -> dict[str, Message]:
@@ -465,6 +504,17 @@ def attendee_line(names: Sequence[str], *, shown: int = 3) -> str:
         # Translators: the last item of a list of meeting attendees, counting those not named.
         head.append(ngettext("{count} more", "{count} more", rest).format(count=rest))
     return _("With {names}").format(names=format_list(head, locale=_locale()))
+
+
+def reminders_on(minutes: int) -> str:
+    """The confirmation of `remind me`: how long before, what is reminded of, and how to stop."""
+    return ngettext(
+        "Reminders are on: {minutes} minute before each online meeting you organise and each of your Bookings "
+        "appointments, I'll send you its client link here. Type **{stop_reminders}** to turn them off.",
+        "Reminders are on: {minutes} minutes before each online meeting you organise and each of your Bookings "
+        "appointments, I'll send you its client link here. Type **{stop_reminders}** to turn them off.",
+        minutes,
+    ).format(minutes=minutes)
 
 
 def duration(minutes: int) -> str:

@@ -134,12 +134,15 @@ class LocalTokens:
     async def get_token(self, context: TurnContext, magic_code: str | None = None) -> str | None:
         if turn_token(context):
             return turn_token(context)
-        user = self._user(context)
+        return _remember(context, self.token_for(self._user(context)))
+
+    def token_for(self, user: str) -> str:
+        """The user's simulator token (Entra object id, else channel id), also outside a turn (reminders)."""
         token = self._issued.pop(user, None) or self._issue(user)
         self._issued[user] = token  # most recently seen last
         while len(self._issued) > self._max_users:
             self._drop(self._issued.popitem(last=False)[1])
-        return _remember(context, token)
+        return token
 
     def _drop(self, token: str) -> None:
         if self._revoke is not None:

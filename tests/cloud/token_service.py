@@ -71,6 +71,12 @@ class FakeTokenService:
         stored = self._store(self._directory.user(user).teams_id, connection_name or self.connection_name)
         return str(stored["token"])
 
+    def take_token(self, user: str, *, connection_name: str | None = None) -> None:
+        """Forget `user`'s token, as when it expires or consent is revoked outside the bot."""
+        key = (self._directory.user(user).teams_id, connection_name or self.connection_name)
+        with self._lock:
+            self._tokens.pop(key, None)
+
     def has_token(self, user: str, *, connection_name: str | None = None) -> bool:
         key = (self._directory.user(user).teams_id, connection_name or self.connection_name)
         with self._lock:

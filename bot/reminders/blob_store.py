@@ -1,0 +1,194 @@
+"""The reminder store and poller lease on Azure Blob Storage, shared by every instance (the state container).
+
+Blob names sit under `reminders/`, which no state blob can have (state keys are escaped, "/" included), so the two
+never collide:
+- `reminders/subscriptions/<user>`: one subscription document per user, updated with ETag conditions;
+- `reminders/sent/<key>`: one claim per announced occurrence, created with If-None-Match: * (the exactly-once step);
+- `reminders/poller`: an empty blob whose lease decides which instance polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import BlobLeaseClient, ContainerClient
+
+from bot.blob_storage import blob_name
+from bot.reminders.records import MAX_RECORD_BYTES, Claim, Subscription, UnreadableRecord
+from bot.reminders.store import CLAIM_TTL_S, ClaimTicket, PollerLease, Stored
+
+log = logging.getLogger(__name__)
+
+PREFIX = "reminders/"
+SUBSCRIPTIONS = PREFIX + "subscriptions/"
+SENT = PREFIX + "sent/"
+POLLER = PREFIX + "poller"
+LEASE_S = 15  # Azure's shortest lease: a dead holder is replaced within 15 s
+_JSON = ContentSettings(content_type="application/json")
+
+
+async def _read(container: ContainerClient, name: str) -> tuple[bytes, str] | None:
+    """The body and ETag of a small document, or None if absent; an oversized blob reads as unreadable."""
+    try:
+        download = await container.download_blob(name)
+        if (download.size or 0) > MAX_RECORD_BYTES:
+            raise UnreadableRecord("too large")
+        return await download.readall(), str(download.properties.etag)
+    except ResourceNotFoundError:
+        return None
+
+
+class BlobPollerLease:
+    """A 15-second Blob lease on `reminders/poller`, renewed by the holder; a holder that stops renewing loses it."""
+
+    duration_s = float(LEASE_S)
+
+    def __init__(self, container: ContainerClient) -> None:
+        self._blob = container.get_blob_client(POLLER)
+        self._id = str(uuid.uuid4())  # this instance's lease id, proposed on every acquire
+        self._lease = BlobLeaseClient(self._blob, lease_id=self._id)
+        self._held = False
+
+    async def acquire(self) -> bool:
+        try:
+            await self._blob.upload_blob(b"", overwrite=False)
+        except ResourceExistsError:
+            pass  # created before (or leased right now: the upload is refused either way)
+        except HttpResponseError as exc:
+            if exc.status_code != 412:  # 412: lease present on an existing blob
+                raise
+        self._lease = BlobLeaseClient(self._blob, lease_id=self._id)
+        try:
+            await self._lease.acquire(lease_duration=LEASE_S)
+        except HttpResponseError as exc:
+            if exc.status_code == 409:  # LeaseAlreadyPresent: another instance polls
+                return False
+            raise
+        self._held = True
+        return True
+
+    async def renew(self) -> bool:
+        if not self._held:
+            return False
+        try:
+            await self._lease.renew()
+        except (AzureError, ValueError) as exc:
+            log.warning("reminder poller lease lost: %s", type(exc).__name__)
+            self._held = False
+            return False
+        return True
+
+    async def release(self) -> None:
+        if not self._held:
+            return
+        self._held = False
+        try:
+            await self._lease.release()
+        except AzureError as exc:  # it lapses by itself within LEASE_S
+            log.info("could not release the reminder poller lease: %s", type(exc).__name__)
+
+
+class BlobReminderStore:
+    """`ReminderStore` on the state container."""
+
+    def __init__(self, container: ContainerClient) -> None:
+        self.container = container
+
+    @staticmethod
+    def _subscription_name(user_key: str) -> str:
+        return SUBSCRIPTIONS + blob_name(user_key)
+
+    async def get(self, user_key: str) -> Stored | None:
+        return await self._read_listed(self._subscription_name(user_key))
+
+    async def put(self, subscription: Subscription, *, etag: str | None = None) -> bool:
+        blob = self.container.get_blob_client(self._subscription_name(subscription.user_key))
+        body = subscription.to_json()
+        try:
+            if etag is None:
+                await blob.upload_blob(body, overwrite=True, content_settings=_JSON)
+            else:
+                await blob.upload_blob(body, overwrite=True, content_settings=_JSON, etag=etag,
+                                       match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return False
+        return True
+
+    async def delete(self, user_key: str) -> None:
+        try:
+            await self.container.delete_blob(self._subscription_name(user_key))
+        except ResourceNotFoundError:
+            return
+
+    async def list(self) -> list[Stored]:
+        names = [b.name async for b in self.container.list_blobs(name_starts_with=SUBSCRIPTIONS)]
+        found = await asyncio.gather(*(self._read_listed(name) for name in names))
+        return [stored for stored in found if stored is not None]
+
+    async def _read_listed(self, name: str) -> Stored | None:
+        try:
+            found = await _read(self.container, name)
+            return None if found is None else Stored(Subscription.from_json(found[0]), found[1])
+        except UnreadableRecord as exc:
+            log.warning("skipped an unreadable reminder subscription (%s)", exc)
+            return None
+
+    async def claim(self, key: str, now: datetime, start: datetime) -> ClaimTicket | None:
+        blob = self.container.get_blob_client(SENT + key)
+        pending = Claim(version=1, state="pending", expires=now.timestamp() + CLAIM_TTL_S, start=start.isoformat())
+        try:
+            result = await blob.upload_blob(pending.to_json(), overwrite=False, content_settings=_JSON)
+            return ClaimTicket(key, str(result["etag"]))
+        except ResourceExistsError:
+            pass
+        found = await _read(self.container, SENT + key)
+        if found is None:
+            return None  # released between our two steps: the next check claims it
+        try:
+            claim: Claim | None = Claim.from_json(found[0])
+        except UnreadableRecord:
+            claim = None  # not ours: take it over like a lapsed claim
+        if claim is not None and (claim.state == "sent" or claim.expires > now.timestamp()):
+            return None
+        try:
+            result = await blob.upload_blob(pending.to_json(), overwrite=True, content_settings=_JSON,
+                                            etag=found[1], match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return None  # another poller took it over first
+        log.info("took over a lapsed reminder claim")
+        return ClaimTicket(key, str(result["etag"]))
+
+    async def mark_sent(self, ticket: ClaimTicket) -> None:
+        blob = self.container.get_blob_client(SENT + ticket.key)
+        found = await _read(self.container, SENT + ticket.key)
+        if found is None or found[1] != ticket.etag:
+            return
+        claim = Claim.from_json(found[0])
+        sent = Claim(version=1, state="sent", expires=claim.expires, start=claim.start)
+        try:
+            await blob.upload_blob(sent.to_json(), overwrite=True, content_settings=_JSON, etag=ticket.etag,
+                                   match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            log.warning("a reminder claim changed while it was being sent")
+
+    async def release(self, ticket: ClaimTicket) -> None:
+        try:
+            await self.container.delete_blob(SENT + ticket.key, etag=ticket.etag,
+                                             match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            return
+
+    def lease(self) -> PollerLease:
+        return BlobPollerLease(self.container)
