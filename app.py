@@ -25,6 +25,7 @@ from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
 from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash, install_shallow_reply_copy
+from bot.turn_cycles import install_acyclic_turns
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
 from bot.state import BotStates, create_dedupe, create_storage, storage_context
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> web.Application:
     install_fast_msrest_retry_policy()
     install_fast_state_hash()
     install_shallow_reply_copy()
+    install_acyclic_turns()
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
