@@ -25,12 +25,12 @@ from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
 from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash, install_shallow_reply_copy
-from bot.turn_cycles import install_acyclic_turns
 from bot.shutdown import run
 from bot.sso import TeamsSsoExchangeMiddleware
 from bot.state import BotStates, create_dedupe, create_storage, storage_context
 from bot.teams_meetings import this_meeting
 from bot.tenants import TenantAllowListMiddleware
+from bot.turn_cycles import install_acyclic_turns
 from config import ConfigError, Settings
 from dialogs.cards.language import Catalogs
 from dialogs.main import MainDialog

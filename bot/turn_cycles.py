@@ -83,9 +83,9 @@ def install_acyclic_turns() -> None:
         return
     _dialog_context_init.stock = DialogContext.__init__  # type: ignore[attr-defined]
     _emit.stock = TurnContext._emit  # type: ignore[attr-defined]
-    DialogContext.__init__ = _dialog_context_init  # type: ignore[method-assign]
-    DialogContext.state = _StateOnFirstUse()  # type: ignore[assignment]
-    TurnContext._emit = _emit  # type: ignore[method-assign]
+    DialogContext.__init__ = _dialog_context_init
+    DialogContext.state = _StateOnFirstUse()
+    TurnContext._emit = _emit
 
 
 def end_turn(context: TurnContext) -> None:
