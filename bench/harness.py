@@ -82,14 +82,14 @@ async def sample_lag() -> None:
 
 def read_out() -> dict[str, Any]:
     """The `GET /bench/lag` answer: lag samples, callbacks over 1 ms (wall and CPU), callbacks in all, garbage
-    collections; then start afresh."""
+    collections, and the objects a full collection walks (tracked, not frozen) now; then start afresh."""
     taken, slow, slow_cpu, count = list(LAG_SAMPLES), list(SLOW_CALLBACKS), list(SLOW_CALLBACKS_CPU), CALLBACKS[0]
     pauses = [list(p) for p in GC_PAUSES]
     for samples in (LAG_SAMPLES, SLOW_CALLBACKS, SLOW_CALLBACKS_CPU, GC_PAUSES):
         samples.clear()
     CALLBACKS[0] = 0
     return {"samples_ms": taken, "slow_callbacks_ms": slow, "slow_callbacks_cpu_ms": slow_cpu, "callbacks": count,
-            "gc_pauses": pauses}
+            "gc_pauses": pauses, "gc_tracked": len(gc.get_objects()), "gc_frozen": gc.get_freeze_count()}
 
 
 def listening_socket() -> socket.socket:

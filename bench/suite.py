@@ -321,6 +321,7 @@ def attributable(meters: dict[str, Any]) -> dict[str, Any]:
         "gc_longest_cpu_ms": max((p[2] for p in pauses), default=0.0),
         "gc_full": sum(p[0] == 2 for p in pauses), "gc_collections": len(pauses),
         "gc_over_10ms": sum(p[1] > 10 for p in pauses),
+        "gc_tracked_after": meters.get("gc_tracked"), "gc_frozen": meters.get("gc_frozen"),
     }
 
 
