@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.procstat import machine, percentile
-from bench.suite import OURS, BotProcess, Cloud
+from bench.suite import OURS, BotProcess, Cloud, attributable
 
 SIZE = 100_000
 ROUNDS = 24
@@ -125,7 +125,7 @@ def _measure(cloud: Cloud, bot: BotProcess, rounds: int) -> dict[str, Any]:
             side.say(bystander, "help")
         anchor_ms = _cpu_ms_per_turn(bot, main, attacker, "help", rounds * 2)
         idle = _idle_latencies(side, bystander)
-        bot.loop_samples_ms()  # start the stall meter afresh
+        bot.loop_meters()  # start the stall meter afresh
         rows: list[dict[str, Any]] = []
         for name, piece in SHAPES.items():
             text = "get link " + piece * (SIZE // len(piece.encode()))  # 100 KB of UTF-8
@@ -135,7 +135,7 @@ def _measure(cloud: Cloud, bot: BotProcess, rounds: int) -> dict[str, Any]:
             busy.set()
             result: list[list[float]] = []
             watcher = threading.Thread(target=_collect, args=(result, side, bystander, busy))
-            bot.loop_samples_ms()
+            bot.loop_meters()
             watcher.start()
             try:
                 for _ in range(rounds):
@@ -143,14 +143,14 @@ def _measure(cloud: Cloud, bot: BotProcess, rounds: int) -> dict[str, Any]:
             finally:
                 busy.clear()
                 watcher.join(60)
-            _, slow, _ = bot.loop_samples_ms()
+            meters = bot.loop_meters()
             during = result[0] if result else []
             rows.append({
                 "shape": name, "bytes": len(text.encode()), "cpu_ms": cpu_ms, "cpu_vs_help": cpu_ms / anchor_ms,
                 "bystander_p50_ms": percentile(during, 50), "bystander_p99_ms": percentile(during, 99),
                 "bystander_max_ms": max(during, default=float("nan")), "bystander_turns": len(during),
                 "delay_p99_ms": percentile(during, 99) - percentile(idle, 99),
-                "longest_callback_ms": max(slow, default=0.0),
+                "longest_callback_ms": max(meters["slow_callbacks_ms"], default=0.0), **attributable(meters),
             })
     finally:
         main.close()
@@ -160,6 +160,8 @@ def _measure(cloud: Cloud, bot: BotProcess, rounds: int) -> dict[str, Any]:
         "idle_p50_ms": statistics.median(idle), "idle_p99_ms": percentile(idle, 99), "shapes": rows,
         "worst_cpu_ms": max(r["cpu_ms"] for r in rows), "worst_delay_p99_ms": max(r["delay_p99_ms"] for r in rows),
         "worst_callback_ms": max(r["longest_callback_ms"] for r in rows),
+        "worst_callback_cpu_ms": max(r["longest_callback_cpu_ms"] for r in rows),
+        "worst_gc_ms": max(r["gc_longest_ms"] for r in rows),
     }
 
 
@@ -169,18 +171,20 @@ def render(figures: dict[str, Any]) -> str:
         f"costs {figures['help_cpu_ms']:.1f} ms CPU; a second user's help turn, idle: p50 "
         f"{figures['idle_p50_ms']:.1f} ms, p99 {figures['idle_p99_ms']:.1f} ms",
         f"{'shape':<20} {'CPU ms':>7} {'x help':>7} {'2nd user p50':>13} {'p99':>7} {'max':>7} {'delay p99':>10} "
-        f"{'longest cb':>11}",
+        f"{'longest cb':>11} {'cb CPU':>8} {'GC max':>7}",
     ]
     for r in figures["shapes"]:
         lines.append(f"{r['shape']:<20} {r['cpu_ms']:>7.1f} {r['cpu_vs_help']:>7.2f} {r['bystander_p50_ms']:>13.1f} "
                      f"{r['bystander_p99_ms']:>7.1f} {r['bystander_max_ms']:>7.1f} {r['delay_p99_ms']:>10.1f} "
-                     f"{r['longest_callback_ms']:>11.1f}")
+                     f"{r['longest_callback_ms']:>11.1f} {r['longest_callback_cpu_ms']:>8.1f} "
+                     f"{r['gc_longest_ms']:>7.1f}")
     cpu_met = figures["worst_cpu_ms"] < CPU_BUDGET_MS
     delay_met = figures["worst_delay_p99_ms"] < DELAY_BUDGET_MS
     lines.append(f"Budget: CPU per 100 KB message < {CPU_BUDGET_MS:.0f} ms: worst {figures['worst_cpu_ms']:.1f} ms "
                  f"{'MET' if cpu_met else 'NOT MET'}; second user's delay < {DELAY_BUDGET_MS:.0f} ms: worst "
                  f"{figures['worst_delay_p99_ms']:.1f} ms {'MET' if delay_met else 'NOT MET'}; longest callback "
-                 f"{figures['worst_callback_ms']:.1f} ms")
+                 f"{figures['worst_callback_ms']:.1f} ms (most CPU one callback used: "
+                 f"{figures['worst_callback_cpu_ms']:.1f} ms; longest GC pause {figures['worst_gc_ms']:.1f} ms)")
     return "\n".join(lines)
 
 

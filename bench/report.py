@@ -59,6 +59,12 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
         "open_longest_callback_ms": open_phase["longest_callback_ms"],
         "saturated_concurrency": saturated["concurrency"], "saturated_lag_p99_ms": saturated["loop_lag_p99_ms"],
         "longest_callback_ms": max(p["longest_callback_ms"] for p in phases if p["bot"] == OURS),
+        "longest_callback_cpu_ms": max(p.get("longest_callback_cpu_ms", math.nan) for p in phases if p["bot"] == OURS),
+        "gc_longest_ms": max(p.get("gc_longest_ms", math.nan) for p in phases if p["bot"] == OURS),
+        "gc_longest_cpu_ms": max(p.get("gc_longest_cpu_ms", math.nan) for p in phases if p["bot"] == OURS),
+        "gc_full": sum(p.get("gc_full", 0) for p in phases if p["bot"] == OURS),
+        "open_longest_callback_cpu_ms": open_phase.get("longest_callback_cpu_ms", math.nan),
+        "open_gc_longest_ms": open_phase.get("gc_longest_ms", math.nan),
         "link_p50_ms": _phase(phases, "get link", "graph 300 ms")["last_step_p50_ms"],
         "link_p99_ms": _phase(phases, "get link", "graph 300 ms")["last_step_p99_ms"],
         "link_graph_per_interaction": _phase(phases, "get link", "graph 300 ms")["graph_per_turn"],
@@ -131,7 +137,8 @@ def render(summary: dict[str, Any]) -> str:
     lines = [f"machine: {m['cpu_model']}, {m['cores']} cores, Python {m['python']} ({summary['mode']} run); "
              f"load average before {_loads(load.get('before'))}, after {_loads(load.get('after'))}{busy}", ""]
     header = (f"{'bot':<11}{'interaction':<12}{'load':<13}{'c':>3}{'done':>6}{'/s':>7}{'CPU ms':>8}{'p50 ms':>8}"
-              f"{'p99 ms':>8}{'last p99':>9}{'lag p99':>9}{'stall p99':>10}{'max':>7}{'Entra/t':>8}"
+              f"{'p99 ms':>8}{'last p99':>9}{'lag p99':>9}{'stall p99':>10}{'max':>7}{'max CPU':>8}{'GC max':>7}"
+              f"{'Entra/t':>8}"
               f"{'tokensvc/t':>11}{'Graph/t':>8}"
               "  replies")
     lines += [header, "-" * len(header)]
@@ -142,6 +149,7 @@ def render(summary: dict[str, Any]) -> str:
                      f"{_f(p['cpu_ms_per_turn'], 2):>8}{_f(p['p50_ms']):>8}{_f(p['p99_ms']):>8}"
                      f"{_f(p.get('last_step_p99_ms', math.nan)):>9}"
                      f"{_f(p['loop_lag_p99_ms']):>9}{_f(p['stall_p99_ms'], 2):>10}{_f(p['longest_callback_ms']):>7}"
+                     f"{_f(p.get('longest_callback_cpu_ms', math.nan)):>8}{_f(p.get('gc_longest_ms', math.nan)):>7}"
                      f"{_f(p['entra_per_turn'], 2):>8}"
                      f"{_f(p['token_service_per_turn'], 2):>11}{_f(p['graph_per_turn'], 2):>8}  {ok}")
     lines.append("")
@@ -170,6 +178,10 @@ def render(summary: dict[str, Any]) -> str:
               f"{_f(h['open_rate'])}/s: timer lateness p99 {_f(h['open_lag_p99_ms'], 2)} ms, longest callback "
               f"{_f(h['open_longest_callback_ms'])} ms; at saturation (c={h['saturated_concurrency']}): lateness p99 "
               f"{_f(h['saturated_lag_p99_ms'])} ms",
+              f"  attributable to the bot process (beside the wall-clock figures above): the most CPU one callback "
+              f"used {_f(h['longest_callback_cpu_ms'])} ms (open loop: {_f(h['open_longest_callback_cpu_ms'])}); "
+              f"longest garbage collection {_f(h['gc_longest_ms'])} ms wall, {_f(h['gc_longest_cpu_ms'])} ms CPU "
+              f"(open loop: {_f(h['open_gc_longest_ms'])} ms); {h['gc_full']} full collections in our phases",
               f"  time to link, Graph answering in {GRAPH_LATENCY_S * 1000:.0f} ms: Skip -> result card p50 "
               f"{_f(h['link_p50_ms'])} / p99 {_f(h['link_p99_ms'])} ms ({_f(h['link_graph_per_interaction'], 2)} "
               f"Graph requests per interaction); messaging extension in a meeting p50 {_f(h['me_p50_ms'])} / p99 "
@@ -195,7 +207,9 @@ def render(summary: dict[str, Any]) -> str:
               "lag p99: how late a 10 ms timer fires (includes queueing behind other ready turns at saturation);",
               "stall p99: the 99th percentile of how long one callback held the event loop, over every callback "
               "(1.00 means at most 1 ms);",
-              "max: the longest single callback (a full garbage collection, typically)."]
+              "max: the longest single callback, wall clock (GC included); max CPU: the most CPU time one callback "
+              "used (its thread's CPU clock: what is the bot's own, not time spent waiting for a core);",
+              "GC max: the longest garbage collection (gc.callbacks), wall clock."]
     return "\n".join(lines)
 
 

@@ -166,13 +166,13 @@ class BotProcess:
         finally:
             connection.close()
 
-    def loop_samples_ms(self) -> tuple[list[float], list[float], int]:
-        """(lag probe samples, callbacks over 1 ms, callbacks in all) since the last call, which starts afresh."""
+    def loop_meters(self) -> dict[str, Any]:
+        """bench.harness.read_out() of the bot since the last call, which starts afresh."""
         status, body = self.get("/bench/lag")
         if status != 200:
             raise RuntimeError(f"{self.name}: /bench/lag answered {status}")
-        data = json.loads(body)
-        return data["samples_ms"], data["slow_callbacks_ms"], int(data["callbacks"])
+        data: dict[str, Any] = json.loads(body)
+        return data
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.pid)
@@ -280,13 +280,14 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         send(json.dumps(spec))
         if receive(120) != "ready":
             raise RuntimeError(f"load generator failed to warm up {bot.name}\n{bot.log_tail()}")
-        bot.loop_samples_ms()  # drop the warm-up's samples
+        bot.loop_meters()  # drop the warm-up's samples
         before, cpu_before = cloud.counters(), bot.cpu_seconds()
         send("go")
         result: dict[str, Any] = json.loads(receive(spec["max_seconds"] + 120) or "null")
         cpu = bot.cpu_seconds() - cpu_before
         after = cloud.counters()
-    lag, slow, callbacks = bot.loop_samples_ms()
+    meters = bot.loop_meters()
+    lag, slow, callbacks = meters["samples_ms"], meters["slow_callbacks_ms"], int(meters["callbacks"])
     turns = result["turns"]
     posts = turns * len(workers[0]["steps"])
     replies = cloud.cloud.connector.activities[before["replies"]:after["replies"]]
@@ -303,9 +304,24 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         "loop_lag_p99_ms": percentile(lag, 99), "loop_lag_max_ms": max(lag, default=math.nan),
         "longest_callback_ms": max(slow, default=0.0), "callbacks_over_10ms": sum(s > 10 for s in slow),
         "stall_p99_ms": stall_percentile(slow, callbacks, 99), "callbacks": callbacks,
+        **attributable(meters),
         **{f"{name}_per_turn": _per_turn(after[name] - before[name], turns)
            for name in ("entra", "token_service", "graph")},
         "entra_requests": after["entra"] - before["entra"],
+    }
+
+
+def attributable(meters: dict[str, Any]) -> dict[str, Any]:
+    """What the bot process itself spent, beside the wall-clock figures (which on a shared machine include waiting
+    for a CPU): the most CPU one callback used, and the garbage collections (longest pause wall and CPU, full ones)."""
+    pauses = meters.get("gc_pauses", [])
+    return {
+        "longest_callback_cpu_ms": max(meters.get("slow_callbacks_cpu_ms", []), default=0.0),
+        "gc_longest_ms": max((p[1] for p in pauses), default=0.0),
+        "gc_longest_cpu_ms": max((p[2] for p in pauses), default=0.0),
+        "gc_full": sum(p[0] == 2 for p in pauses), "gc_collections": len(pauses),
+        "gc_over_10ms": sum(p[1] > 10 for p in pauses),
+        "gc_tracked_after": meters.get("gc_tracked"), "gc_frozen": meters.get("gc_frozen"),
     }
 
 

@@ -30,6 +30,7 @@ from bot.auth_cache import AuthenticationCache
 from bot.fast_msrest import activity_from_json
 from bot.pacing import ConversationPacer
 from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
+from bot.turn_cycles import end_turn
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import cap_text
 from dialogs.turn import activity_locale
@@ -139,6 +140,13 @@ class LinkBotAdapter(CloudAdapter):
         if invoke_response.body is None:
             return web.Response(status=invoke_response.status)
         return web.json_response(serialise_invoke_body_once(invoke_response.body), status=invoke_response.status)
+
+    async def run_pipeline(self, context: TurnContext, callback: Any = None) -> Any:
+        """Every turn (inbound, proactive, the private chat's): the SDK's pipeline, then `end_turn`."""
+        try:
+            return await super().run_pipeline(context, callback)
+        finally:
+            end_turn(context)
 
     async def authenticate_or_401(
         self, activity: Activity, auth_header: str

@@ -90,6 +90,11 @@ class Turn:
             context.turn_state[_TURN_KEY] = turn
         return turn
 
+    @staticmethod
+    def forget(context: TurnContext) -> None:
+        """Drop the turn kept in `context`'s memory (it points back at `context`: a cycle until then)."""
+        context.turn_state.pop(_TURN_KEY, None)
+
     @classmethod
     def _read(cls, context: TurnContext) -> Turn:
         activity = context.activity

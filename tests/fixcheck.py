@@ -90,6 +90,24 @@ def _deep_reply_copy(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(turn_context, "deepcopy", copy.deepcopy)
 
 
+def _cyclic_turns(mp: pytest.MonkeyPatch) -> None:
+    from botbuilder.core import TurnContext
+    from botbuilder.dialogs import DialogContext
+
+    import app
+    import bot.adapter
+    import bot.turn_cycles
+
+    mp.setattr(app, "install_acyclic_turns", lambda: None)
+    mp.setattr(bot.adapter, "end_turn", lambda context: None)
+    init, emit = bot.turn_cycles._dialog_context_init, bot.turn_cycles._emit
+    if DialogContext.__init__ is init:
+        mp.setattr(DialogContext, "__init__", init.stock)  # type: ignore[attr-defined]
+        mp.delattr(DialogContext, "state")
+    if TurnContext._emit is emit:
+        mp.setattr(TurnContext, "_emit", emit.stock)  # type: ignore[attr-defined]
+
+
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
     import bot.teams_meetings
 
@@ -208,6 +226,9 @@ FIXES: dict[str, Fix] = {
     "state-hash": Fix("BotState hashes the whole state with jsonpickle three times a turn",
                       "bot/sdk_fixes.py::install_fast_state_hash",
                       (f"{E2E_FIXES}::test_turns_never_hash_state_with_jsonpickle",), _jsonpickle_state_hash),
+    "turn-cycles": Fix("each turn's dialog contexts, step contexts and TurnContext left in reference cycles",
+                       "bot/turn_cycles.py",
+                       ("tests/test_turn_cycles.py::test_warm_turns_leave_no_cyclic_garbage",), _cyclic_turns),
     "fast-msrest": Fix("msrest converts card JSON value by value, three walks to send it",
                        "bot/fast_msrest.py",
                        (f"{E2E_FIXES}::test_card_json_skips_msrest_per_value_converters",), _msrest_walks),
