@@ -44,6 +44,18 @@ def _flow(reference: str) -> dict[str, Any]:
     return {"reference": reference}
 
 
+def private_intro(options: dict[str, Any]) -> str:
+    """The first sentence in the one-to-one chat: what the user asked for in the shared chat (options as handed
+    over by `route_step`), so a `remind me` there is not answered with "you asked me for a client link"."""
+    if isinstance(options.get("text"), dict):
+        return strings.PRIVATE_TEXT_INTRO
+    if isinstance(options.get(REMINDERS_OPTION), dict):
+        return strings.PRIVATE_REMINDERS_ON_INTRO
+    if options.get(STOP_REMINDERS_OPTION) is True:
+        return strings.PRIVATE_REMINDERS_OFF_INTRO
+    return strings.PRIVATE_FLOW_INTRO
+
+
 class MainDialog(InterruptibleDialog):
     ID = "main"
 

@@ -298,7 +298,7 @@ async def test_text_the_link_tapped_on_an_old_card_in_a_group_is_confirmed_priva
         group, private = chats(bot, **GROUP)
         await group.press(data)  # a result card posted in the group by an older version
         assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
-        await private.reply()  # the intro
+        assert (await private.reply())["text"] == strings.PRIVATE_TEXT_INTRO  # not "a client link"
         confirm = await private.reply()
         assert "+1 206-555-0100" in card_text(confirm)
         assert sim.sms_sent == []  # asked, never sent unasked
@@ -332,7 +332,7 @@ async def test_a_reminder_button_tapped_in_a_group_is_confirmed_privately(cloud,
         group, private = chats(bot, **GROUP)
         await group.press(data)
         assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
-        await private.reply()  # the intro
+        assert (await private.reply())["text"] == strings.PRIVATE_TEXT_INTRO
         confirm = await private.reply()
         assert strings.reminder_question("+1 206-555-0100") in card_text(confirm)
         await private.press(button(confirm, actions.CONFIRM_REMINDER))

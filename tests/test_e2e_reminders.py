@@ -306,7 +306,7 @@ async def test_remind_me_in_a_group_chat_confirms_and_reminds_in_the_one_to_one_
     await alice.until(T0 + 15 * MIN)
     assert [a.get("text") for a in cloud.connector.activities_in(group)] == [strings.PRIVATE_FLOW_STARTED]
     texts = [a.get("text") for a in cloud.connector.activities_in(private)]
-    assert texts[:2] == [strings.PRIVATE_FLOW_INTRO, strings.reminders_on(20)]
+    assert texts[:2] == [strings.PRIVATE_REMINDERS_ON_INTRO, strings.reminders_on(20)]  # not "a client link"
     [(at, reminder)] = alice.reminders()
     assert at == T0 + 10 * MIN and reminder["conversation"]["id"] == private
     assert link_of(reminder) == meeting.meeting.virtual_appointment_url
@@ -314,7 +314,9 @@ async def test_remind_me_in_a_group_chat_confirms_and_reminds_in_the_one_to_one_
     status, _ = await alice.bot.say("stop reminders", conversation_type="groupChat", mention=True)
     await cloud.connector.await_activities(len(alice.seen) + 3)  # group sentence, intro, confirmation
     assert [a.get("text") for a in cloud.connector.activities_in(group)][-1] == strings.PRIVATE_FLOW_STARTED
-    assert [a.get("text") for a in cloud.connector.activities_in(private)][-1] == strings.REMINDERS_OFF
+    assert [a.get("text") for a in cloud.connector.activities_in(private)][-2:] == [
+        strings.PRIVATE_REMINDERS_OFF_INTRO, strings.REMINDERS_OFF
+    ]
     assert await alice.bot.app[REMINDERS].store.list() == []
 
 

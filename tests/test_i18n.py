@@ -395,3 +395,12 @@ def test_the_locale_falls_back_to_the_client_info_entity() -> None:
     assert activity_locale(Activity(type="message", locale="es-MX", entities=[client_info])) == "es-MX"
     assert activity_locale(Activity(type="message", entities=[client_info])) == "de-DE"
     assert activity_locale(Activity(type="message")) is None
+
+
+def test_update_twice_in_a_row_keeps_the_catalogs(locales: Path) -> None:
+    """`make translations` after `update` (or with no message changed) reuses the template it finds on disk; that
+    second update must work and leave every catalog as the first one wrote it."""
+    i18n.update(locales)
+    first = {path: path.read_bytes() for path in locales.rglob("*.po")}
+    i18n.update(locales)
+    assert {path: path.read_bytes() for path in locales.rglob("*.po")} == first

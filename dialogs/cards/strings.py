@@ -288,6 +288,17 @@ PRIVATE_FLOW_UNAVAILABLE = N_(
 PRIVATE_FLOW_INTRO = N_(
     "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
 )
+PRIVATE_REMINDERS_ON_INTRO = N_(
+    "You asked me in a shared chat to remind you before your appointments; we'll carry on here, where only you "
+    "can see it."
+)
+PRIVATE_REMINDERS_OFF_INTRO = N_(
+    "You asked me in a shared chat to stop your appointment reminders; I'll answer here, where only you can see it."
+)
+PRIVATE_TEXT_INTRO = N_(
+    "You tapped a button to text your client on a card in a shared chat; I'll ask you to confirm here, where only "
+    "you can see it."
+)
 
 # --- Reminders before appointments ------------------------------------------------------------------------------
 
