@@ -189,9 +189,12 @@ class PersonalChats:
         while len(self._written) > MAX_REMEMBERED:
             self._written.popitem(last=False)
 
-    async def run_privately(self, context: TurnContext, private_turn: PrivateTurn, intro: str) -> bool:
+    async def run_privately(
+        self, context: TurnContext, private_turn: PrivateTurn, intro: str, unavailable: str
+    ) -> bool:
         """Run `private_turn` in the user's one-to-one chat, after telling both chats what is happening (`intro`:
-        the first sentence in the one-to-one chat, saying what the user asked for in the shared one).
+        the first sentence in the one-to-one chat, saying what the user asked for in the shared one; `unavailable`:
+        how to open the bot personally, said in the shared chat when Teams refuses the one-to-one chat).
 
         False when it could not start; the shared chat then hears one sentence: how to open the bot personally when
         Teams refuses the chat (403/404), or to try later when Teams is failing. A kept reference that no longer
@@ -210,7 +213,7 @@ class PersonalChats:
                 log.warning("could not open a personal chat: %s", type(exc).__name__)
                 outcome = Outcome.FAILED
         if outcome is Outcome.REFUSED:
-            await context.send_activity(strings.PRIVATE_FLOW_UNAVAILABLE)
+            await context.send_activity(unavailable)
         elif outcome is Outcome.FAILED:
             await context.send_activity(strings.ERR_TRY_LATER)
         return outcome is Outcome.STARTED

@@ -44,16 +44,17 @@ def _flow(reference: str) -> dict[str, Any]:
     return {"reference": reference}
 
 
-def private_intro(options: dict[str, Any]) -> str:
-    """The first sentence in the one-to-one chat: what the user asked for in the shared chat (options as handed
-    over by `route_step`), so a `remind me` there is not answered with "you asked me for a client link"."""
-    if isinstance(options.get("text"), dict):
-        return strings.PRIVATE_TEXT_INTRO
+def private_sentences(options: dict[str, Any]) -> tuple[str, str]:
+    """What the shared chat's request (options as `route_step` hands them over) is called in the two sentences
+    about it: the first one in the one-to-one chat, and the one in the shared chat when that chat cannot be
+    opened (which command to type there), so a `remind me` is not answered as if it were `get link`."""
     if isinstance(options.get(REMINDERS_OPTION), dict):
-        return strings.PRIVATE_REMINDERS_ON_INTRO
+        return strings.PRIVATE_REMINDERS_ON_INTRO, strings.PRIVATE_REMINDERS_UNAVAILABLE
     if options.get(STOP_REMINDERS_OPTION) is True:
-        return strings.PRIVATE_REMINDERS_OFF_INTRO
-    return strings.PRIVATE_FLOW_INTRO
+        return strings.PRIVATE_REMINDERS_OFF_INTRO, strings.PRIVATE_STOP_REMINDERS_UNAVAILABLE
+    if isinstance(options.get("text"), dict):
+        return strings.PRIVATE_TEXT_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE
+    return strings.PRIVATE_FLOW_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE
 
 
 class MainDialog(InterruptibleDialog):

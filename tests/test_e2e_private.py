@@ -241,6 +241,23 @@ async def test_when_the_private_chat_cannot_be_opened_the_group_gets_one_helpful
     assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
 
 
+@pytest.mark.parametrize(
+    ("said", "sentence"),
+    [("remind me", "PRIVATE_REMINDERS_UNAVAILABLE"), ("stop reminders", "PRIVATE_STOP_REMINDERS_UNAVAILABLE")],
+)
+async def test_a_refused_private_chat_names_the_command_that_was_typed(cloud, sim, alice_signed_in, said, sentence):
+    """`remind me` refused a private chat is not told to type `get link` there."""
+    cloud.connector.refuse_personal_chat(403, user="alice")
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        await group.say(said)
+        answer = (await group.reply())["text"]
+        assert answer == getattr(strings, sentence) and f"**{said}**" in answer
+        await group.quiet()
+        await private.quiet()
+    assert len(cloud.connector.activities) == 1
+
+
 async def test_local_mode_runs_the_private_flow_too(cloud):
     """Local mode (no app id, no inbound or outbound authentication) opens the one-to-one chat the same way."""
     cloud.connector.require_auth = False  # local mode sends no token, as the Agents Playground expects

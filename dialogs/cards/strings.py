@@ -284,6 +284,14 @@ PRIVATE_FLOW_UNAVAILABLE = N_(
     "I can't message you privately yet, so please open a chat with me first "
     "(find me under Apps in Teams, or ask your admin to add me for you), then type **{get_link}** there."
 )
+PRIVATE_REMINDERS_UNAVAILABLE = N_(
+    "I can't message you privately yet, so please open a chat with me first "
+    "(find me under Apps in Teams, or ask your admin to add me for you), then type **{remind_me}** there."
+)
+PRIVATE_STOP_REMINDERS_UNAVAILABLE = N_(
+    "I can't message you privately yet, so please open a chat with me first "
+    "(find me under Apps in Teams, or ask your admin to add me for you), then type **{stop_reminders}** there."
+)
 # Said first in the one-to-one chat, so the user knows why the bot wrote.
 PRIVATE_FLOW_INTRO = N_(
     "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
