@@ -21,6 +21,7 @@ from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientDialog, ClientForm
 from dialogs.commands import GET_LINK, REMIND_ME, STOP_REMINDERS, reminder_lead
 from dialogs.link import LastLink, LinkDialog, LinkRequest
+from dialogs.lookup import is_this_meeting
 from dialogs.meeting import MeetingDialog, MeetingQuestion
 from dialogs.reminders import ReminderDialog, ReminderRequest, reminders_off_quietly, resume_reminders, stop_reminders
 from dialogs.services import DialogServices
@@ -126,7 +127,10 @@ class MainDialog(InterruptibleDialog):
         return await step.end_dialog({PRIVATELY: await self.private_options(turn, reference)})
 
     async def private_options(self, turn: Turn, reference: str) -> dict[str, Any]:
-        """The flow's options for the one-to-one chat: the reference typed, or this meeting chat's meeting."""
+        """The flow's options for the one-to-one chat: the reference typed, or this meeting chat's meeting (also when
+        typed as "this meeting": those words mean nothing in the one-to-one chat, which is in no meeting)."""
+        if turn.in_meeting_chat and is_this_meeting(reference):
+            reference = ""
         options = _flow(reference)
         if not reference and turn.in_meeting_chat:
             try:

@@ -223,6 +223,25 @@ async def test_in_a_meeting_chat_that_meeting_is_the_default_privately(cloud, si
     assert len(meeting_chat.sent) == 1
 
 
+async def test_get_link_this_meeting_said_in_a_meeting_chat_means_that_meeting_privately(cloud, sim, alice_signed_in):
+    """Typed out ("get link this meeting"), it is the same as the default: the one-to-one chat is not in a meeting,
+    so the meeting chat's own meeting must travel with the request (not the words, which mean nothing there)."""
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Quarterly review", SOON)
+    cloud.add_meeting("m1", organizer="alice", title="Quarterly review", graph_id=meeting.id)
+    async with running_bot(cloud, sim) as bot:
+        meeting_chat, private = chats(bot, meeting_id="m1", mention=True)
+        await meeting_chat.say("get link this meeting")
+        assert (await meeting_chat.reply())["text"] == strings.PRIVATE_FLOW_STARTED
+        await private.reply()  # the intro
+        form = await private.reply()
+        assert strings.client_details_for("Quarterly review") in card_text(form), card_text(form)[:200]
+        await private.press({"action": actions.SKIP})
+        assert result_url(await private.reply()) == meeting.virtual_appointment_url
+        await meeting_chat.quiet()
+    secrets = [meeting.virtual_appointment_url, "Quarterly review"]
+    assert_nothing_private(meeting_chat.sent, secrets=secrets, cloud=cloud)
+
+
 @pytest.mark.parametrize("status", [403, 404])
 async def test_when_the_private_chat_cannot_be_opened_the_group_gets_one_helpful_sentence(
     cloud, sim, alice_signed_in, status
