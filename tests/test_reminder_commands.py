@@ -69,6 +69,17 @@ LEADS = {
 }
 
 
+def test_japanese_needs_no_space_before_the_number() -> None:
+    """Japanese is written without spaces: `リマインド10分前` is "remind me 10 minutes before", not an unknown
+    message; a word run on after a command is still no command."""
+    with speaking(CATALOGS.language("ja-JP")):
+        command, rest = parse_command("リマインド10分前")
+        assert (command, reminder_lead(rest)) == (REMIND_ME, 10)
+        assert parse_command("リマインド１５分前")[0] == REMIND_ME  # full-width digits, as a Japanese IME types them
+        assert reminder_lead(parse_command("リマインド１５分前")[1]) == 15
+    assert parse_command("remind meeting") == (None, "remind meeting")
+
+
 @pytest.mark.parametrize("tag", LEADS)
 def test_reminder_commands_in_each_shipped_language_and_in_english(tag: str) -> None:
     with speaking(CATALOGS.language(tag)):
