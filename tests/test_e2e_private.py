@@ -345,6 +345,23 @@ async def test_text_the_link_tapped_on_an_old_card_in_a_group_is_confirmed_priva
     assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
 
 
+async def test_a_group_conversation_without_a_conversation_type_is_still_shared(cloud, sim, alice_signed_in):
+    """Privacy fails closed: a conversation that says it is a group (`isGroup`) but not its type is not taken for
+    the user's one-to-one chat."""
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        activity = cloud.activity(f"get link {meeting.id}", **GROUP)
+        del activity["conversation"]["conversationType"]
+        status, _ = await bot.post(activity)
+        assert status == 201
+        assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
+        await private.reply()  # the intro
+        assert strings.ASK_CLIENT_DETAILS in card_text(await private.reply())
+        await group.quiet()
+    assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
+
+
 async def test_a_team_channel_is_a_shared_chat_too(cloud, sim, alice_signed_in):
     meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
     async with running_bot(cloud, sim) as bot:
