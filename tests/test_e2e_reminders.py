@@ -259,6 +259,20 @@ async def test_a_chat_the_connector_refuses_removes_the_subscription(
     assert alice.reminders() == []
 
 
+async def test_a_chat_teams_fails_to_deliver_to_keeps_the_subscription_and_the_reminder_comes_later(
+    cloud: LoopbackCloud, sim: Any, alice: Reminded
+) -> None:
+    """A 5xx from Teams is not an uninstalled app: the subscription stays and the reminder is sent at a later
+    check; the failed proactive turn does not answer with "something went wrong" either."""
+    sim.add_event(aad(cloud, "alice"), "Mortgage review", T0 + 30 * MIN)
+    await alice.say("remind me")
+    cloud.connector.fail_next(500, times=2, path_contains=personal_chat(cloud))  # Teams failing for a while
+    await alice.until(T0 + 29 * MIN, step_s=30)
+    assert len(await alice.bot.app[REMINDERS].store.list()) == 1
+    assert len(alice.reminders()) == 1
+    assert alice.texts(strings.ERR_GENERIC) == []
+
+
 async def test_two_instances_on_blob_announce_once_and_the_survivor_takes_over(
     cloud: LoopbackCloud, sim: Any, azurite: Any
 ) -> None:
