@@ -45,9 +45,10 @@ class ReminderRequest:
         lead, zone, locale = state.get("lead"), state.get("timeZone"), state.get("locale")
         # Range-checked here too: a stored lead outside 5-60 would be confirmed, then make a subscription the
         # store cannot read back (reminders silently never sent).
-        valid = isinstance(lead, int) and not isinstance(lead, bool) and MIN_LEAD_MINUTES <= lead <= MAX_LEAD_MINUTES
+        if not (isinstance(lead, int) and not isinstance(lead, bool) and MIN_LEAD_MINUTES <= lead <= MAX_LEAD_MINUTES):
+            lead = DEFAULT_LEAD_MINUTES
         return cls(
-            lead if valid else DEFAULT_LEAD_MINUTES,
+            lead,
             zone if isinstance(zone, str) and zone else None,
             locale if isinstance(locale, str) and locale else None,
         )
