@@ -108,8 +108,8 @@ class MainDialog(InterruptibleDialog):
         elif command == "sign out":
             await sign_out(turn, self.services.tokens)
             await reminders_off_quietly(turn.context, self.services.reminders)
-        elif command == "cancel":
-            await turn.say_here(strings.NOTHING_TO_CANCEL)
+        elif command == "cancel":  # a shared chat's request runs in the 1:1 chat: that is where to cancel it
+            await turn.say_here(strings.NOTHING_TO_CANCEL if turn.is_personal else strings.NOTHING_TO_CANCEL_SHARED)
         elif action is not None:
             await turn.say_here(strings.ERR_EXPIRED_CARD)
         elif turn.rest and isinstance(parse_meeting_reference(turn.rest), MeetingReference):

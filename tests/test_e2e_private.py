@@ -362,6 +362,25 @@ async def test_a_group_conversation_without_a_conversation_type_is_still_shared(
     assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
 
 
+async def test_cancel_in_the_shared_chat_points_to_the_private_chat_where_the_flow_waits(cloud, sim, alice_signed_in):
+    """The flow runs in the one-to-one chat, so `cancel` in the group does not say "nothing to cancel" (the form
+    still waits privately): it says where to cancel, and the private flow is untouched."""
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        await group.say(f"get link {meeting.id}")
+        await group.reply()
+        await private.reply()  # the intro
+        assert strings.ASK_CLIENT_DETAILS in card_text(await private.reply())
+        await group.say("cancel")
+        sentence = (await group.reply())["text"]
+        assert sentence == strings.NOTHING_TO_CANCEL_SHARED and "**cancel**" in sentence
+        await private.press({"action": actions.SKIP})  # the form in the one-to-one chat still works
+        assert result_url(await private.reply()) == meeting.virtual_appointment_url
+        await group.quiet()
+    assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
+
+
 async def test_a_team_channel_is_a_shared_chat_too(cloud, sim, alice_signed_in):
     meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
     async with running_bot(cloud, sim) as bot:
