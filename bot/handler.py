@@ -21,7 +21,7 @@ from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
 from bot.state import BotStates
 from dialogs.cards import strings, welcome_card
-from dialogs.main import PRIVATELY
+from dialogs.main import PRIVATELY, private_sentences
 from dialogs.signin.flow import signed_in_without_a_flow
 from dialogs.signin.tokens import TokenSource
 from dialogs.turn import Turn
@@ -100,7 +100,7 @@ class LinkBot(TeamsActivityHandler):
             await dc.begin_dialog(self.root.id, {PRIVATELY: options})
             await self.states.save(private)
 
-        await self.personal_chats.run_privately(turn_context, private_turn)
+        await self.personal_chats.run_privately(turn_context, private_turn, *private_sentences(options))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.run_dialog(turn_context, may_begin=True)

@@ -189,19 +189,23 @@ class PersonalChats:
         while len(self._written) > MAX_REMEMBERED:
             self._written.popitem(last=False)
 
-    async def run_privately(self, context: TurnContext, private_turn: PrivateTurn) -> bool:
-        """Run `private_turn` in the user's one-to-one chat, after telling both chats what is happening.
+    async def run_privately(
+        self, context: TurnContext, private_turn: PrivateTurn, intro: str, unavailable: str
+    ) -> bool:
+        """Run `private_turn` in the user's one-to-one chat, after telling both chats what is happening (`intro`:
+        the first sentence in the one-to-one chat, saying what the user asked for in the shared one; `unavailable`:
+        how to open the bot personally, said in the shared chat when Teams refuses the one-to-one chat).
 
         False when it could not start; the shared chat then hears one sentence: how to open the bot personally when
         Teams refuses the chat (403/404), or to try later when Teams is failing. A kept reference that no longer
         works is dropped and the chat opened afresh, once."""
         chat = await self.find(context)
-        outcome = await self._start(context, chat, private_turn) if chat is not None else Outcome.REFUSED
+        outcome = await self._start(context, chat, private_turn, intro) if chat is not None else Outcome.REFUSED
         if outcome is Outcome.REFUSED:
             if chat is not None:
                 await self.forget(context)
             try:
-                outcome = await self._start(context, await self.open(context), private_turn)
+                outcome = await self._start(context, await self.open(context), private_turn, intro)
             except PersonalChatRefused as refused:
                 log.info("personal chat refused: %s", refused.status)
                 outcome = Outcome.REFUSED
@@ -209,12 +213,14 @@ class PersonalChats:
                 log.warning("could not open a personal chat: %s", type(exc).__name__)
                 outcome = Outcome.FAILED
         if outcome is Outcome.REFUSED:
-            await context.send_activity(strings.PRIVATE_FLOW_UNAVAILABLE)
+            await context.send_activity(unavailable)
         elif outcome is Outcome.FAILED:
             await context.send_activity(strings.ERR_TRY_LATER)
         return outcome is Outcome.STARTED
 
-    async def _start(self, context: TurnContext, chat: PersonalChat, private_turn: PrivateTurn) -> Outcome:
+    async def _start(
+        self, context: TurnContext, chat: PersonalChat, private_turn: PrivateTurn, intro: str
+    ) -> Outcome:
         """A proactive turn in `chat`: the intro first (so a refused chat is found out before anything else),
         then the sentence in the shared chat, then `private_turn`."""
         outcome = Outcome.FAILED
@@ -223,7 +229,7 @@ class PersonalChats:
             nonlocal outcome
             carry_client_info(context, private)
             try:
-                await private.send_activity(strings.PRIVATE_FLOW_INTRO)  # retried on 429/5xx by the adapter
+                await private.send_activity(intro)  # retried on 429/5xx by the adapter
             except Exception as exc:
                 status = reply_status(exc)
                 outcome = Outcome.REFUSED if status in REFUSED else Outcome.FAILED

@@ -111,10 +111,11 @@ def _words(translations: gettext.NullTranslations, name: str) -> frozenset[str]:
 @lru_cache(maxsize=64)
 def _leading_patterns(translations: gettext.NullTranslations, name: str) -> tuple[re.Pattern[str], ...]:
     """Command `name` (`get link`, `remind me`) in every spelling of the catalog and English, longest first, as
-    patterns anchored at the start."""
+    patterns anchored at the start. A number may follow without a space (Japanese writes `リマインド10分前`), a
+    letter may not (`obtener enlaces` is no command)."""
     phrases = sorted(_words(translations, name), key=len, reverse=True)
     return tuple(
-        re.compile(r"\s*".join(re.escape(part) for part in phrase.split()) + r"(?!\w)", re.IGNORECASE)
+        re.compile(r"\s*".join(re.escape(part) for part in phrase.split()) + r"(?![^\W\d])", re.IGNORECASE)
         for phrase in phrases
     )
 

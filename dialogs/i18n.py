@@ -19,6 +19,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,11 @@ def write_template(directory: Path = LOCALES_DIR) -> Catalog:
     if path.exists() and keys(read_catalog(path)) == keys(template) and _comments(read_catalog(path)) == _comments(
         template
     ):
-        return read_catalog(path)
+        kept = read_catalog(path)
+        # The date read back carries Babel's FixedOffsetTimezone, which `update` cannot deep-copy: the same instant
+        # in UTC, so updating twice in a row (or with nothing new) works.
+        kept.creation_date = kept.creation_date.astimezone(UTC)
+        return kept
     _write(path, po_bytes(template))
     return template
 

@@ -158,7 +158,7 @@ class LinkDialog(ComponentDialog):
         request = LinkRequest.from_state(step.options)
         meeting, client = request.meeting, request.client
         try:
-            url = await client_link(self.services, turn, meeting, deadline=self.services.deadline())
+            url = await client_link(self.services, turn, meeting, deadline=self.services.deadline(turn.context))
         except LinkFailure as failure:
             if failure.token_refused:
                 await sign_in_again(turn, self.services.tokens)

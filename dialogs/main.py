@@ -21,6 +21,7 @@ from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientDialog, ClientForm
 from dialogs.commands import GET_LINK, REMIND_ME, STOP_REMINDERS, reminder_lead
 from dialogs.link import LastLink, LinkDialog, LinkRequest
+from dialogs.lookup import is_this_meeting
 from dialogs.meeting import MeetingDialog, MeetingQuestion
 from dialogs.reminders import ReminderDialog, ReminderRequest, reminders_off_quietly, resume_reminders, stop_reminders
 from dialogs.services import DialogServices
@@ -42,6 +43,19 @@ TEXT_DIALOGS = {actions.TEXT_LINK: TextLinkDialog.ID, actions.TEXT_REMINDER: Tex
 def _flow(reference: str) -> dict[str, Any]:
     """The get-link flow's options (plain data): the reference given with `get link`, if any."""
     return {"reference": reference}
+
+
+def private_sentences(options: dict[str, Any]) -> tuple[str, str]:
+    """What the shared chat's request (options as `route_step` hands them over) is called in the two sentences
+    about it: the first one in the one-to-one chat, and the one in the shared chat when that chat cannot be
+    opened (which command to type there), so a `remind me` is not answered as if it were `get link`."""
+    if isinstance(options.get(REMINDERS_OPTION), dict):
+        return strings.PRIVATE_REMINDERS_ON_INTRO, strings.PRIVATE_REMINDERS_UNAVAILABLE
+    if options.get(STOP_REMINDERS_OPTION) is True:
+        return strings.PRIVATE_REMINDERS_OFF_INTRO, strings.PRIVATE_STOP_REMINDERS_UNAVAILABLE
+    if isinstance(options.get("text"), dict):
+        return strings.PRIVATE_TEXT_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE
+    return strings.PRIVATE_FLOW_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE
 
 
 class MainDialog(InterruptibleDialog):
@@ -94,8 +108,8 @@ class MainDialog(InterruptibleDialog):
         elif command == "sign out":
             await sign_out(turn, self.services.tokens)
             await reminders_off_quietly(turn.context, self.services.reminders)
-        elif command == "cancel":
-            await turn.say_here(strings.NOTHING_TO_CANCEL)
+        elif command == "cancel":  # a shared chat's request runs in the 1:1 chat: that is where to cancel it
+            await turn.say_here(strings.NOTHING_TO_CANCEL if turn.is_personal else strings.NOTHING_TO_CANCEL_SHARED)
         elif action is not None:
             await turn.say_here(strings.ERR_EXPIRED_CARD)
         elif turn.rest and isinstance(parse_meeting_reference(turn.rest), MeetingReference):
@@ -113,7 +127,10 @@ class MainDialog(InterruptibleDialog):
         return await step.end_dialog({PRIVATELY: await self.private_options(turn, reference)})
 
     async def private_options(self, turn: Turn, reference: str) -> dict[str, Any]:
-        """The flow's options for the one-to-one chat: the reference typed, or this meeting chat's meeting."""
+        """The flow's options for the one-to-one chat: the reference typed, or this meeting chat's meeting (also when
+        typed as "this meeting": those words mean nothing in the one-to-one chat, which is in no meeting)."""
+        if turn.in_meeting_chat and is_this_meeting(reference):
+            reference = ""
         options = _flow(reference)
         if not reference and turn.in_meeting_chat:
             try:

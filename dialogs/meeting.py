@@ -96,7 +96,7 @@ class MeetingDialog(ComponentDialog):
         """The choices: calendar meetings the user organises and their own online Bookings appointments, read in
         parallel; Bookings gets `bookings_budget_s` at most and the card shows what was ready (and says so)."""
         graph = self.services.graph(turn.context)
-        deadline = self.services.deadline()
+        deadline = self.services.deadline(turn.context)
         now = datetime.now(UTC)
         calendar, bookings = await asyncio.gather(
             graph.upcoming_meetings(time_zone=turn.time_zone or "UTC", deadline=deadline),
@@ -142,7 +142,7 @@ class MeetingDialog(ComponentDialog):
         try:
             if isinstance(given, LinkFailure):
                 raise given
-            meeting = await find_meeting(self.services, turn, given, deadline=self.services.deadline())
+            meeting = await find_meeting(self.services, turn, given, deadline=self.services.deadline(turn.context))
         except LinkFailure as failure:
             if failure.token_refused:
                 await sign_in_again(turn, self.services.tokens)

@@ -110,7 +110,7 @@ class NewMeetingDialog(ComponentDialog):
             return await step.replace_dialog(self.ID, replace(form, error=strings.INVALID_START).to_state())
         new = NewMeeting(form.external_id, form.subject, start, start + timedelta(minutes=minutes))
         try:
-            meeting = await find_meeting(self.services, turn, new, deadline=self.services.deadline())
+            meeting = await find_meeting(self.services, turn, new, deadline=self.services.deadline(turn.context))
         except LinkFailure as failure:
             if failure.token_refused:
                 await sign_in_again(turn, self.services.tokens)

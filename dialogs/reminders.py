@@ -18,7 +18,7 @@ from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepCo
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import strings
-from dialogs.commands import DEFAULT_LEAD_MINUTES
+from dialogs.commands import DEFAULT_LEAD_MINUTES, MAX_LEAD_MINUTES, MIN_LEAD_MINUTES
 from dialogs.services import ReminderControl
 from dialogs.signin.flow import SignInDialog
 from dialogs.signin.tokens import TokenSource
@@ -43,8 +43,12 @@ class ReminderRequest:
     def from_state(cls, data: Any) -> ReminderRequest:
         state = data if isinstance(data, dict) else {}
         lead, zone, locale = state.get("lead"), state.get("timeZone"), state.get("locale")
+        # Range-checked here too: a stored lead outside 5-60 would be confirmed, then make a subscription the
+        # store cannot read back (reminders silently never sent).
+        if not (isinstance(lead, int) and not isinstance(lead, bool) and MIN_LEAD_MINUTES <= lead <= MAX_LEAD_MINUTES):
+            lead = DEFAULT_LEAD_MINUTES
         return cls(
-            lead if isinstance(lead, int) and not isinstance(lead, bool) else DEFAULT_LEAD_MINUTES,
+            lead,
             zone if isinstance(zone, str) and zone else None,
             locale if isinstance(locale, str) and locale else None,
         )

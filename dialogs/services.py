@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from botbuilder.core import TurnContext
+from botbuilder.schema import ActivityTypes
 
 from dialogs.cards.language import current
 from dialogs.signin.tokens import TokenSource
@@ -43,13 +44,16 @@ class DialogServices:
     graph_factory: Callable[[TokenProvider], GraphClient]
     this_meeting: MeetingInfo
     graph_deadline_s: float = 8.0  # message turns have 10-15 s before Teams gives up
+    invoke_deadline_s: float = 3.5  # an invoke's answer waits for its turn, and Teams waits 5 s (sign-in included)
     bookings: BookingsDirectory = field(default_factory=BookingsDirectory)  # one per process: it caches per user
     bookings_budget_s: float = 1.5  # the choices wait this long for Bookings at most, then show what is ready
     reminders: ReminderControl | None = None  # None: this bot runs without reminders (`remind me` says they're off)
 
-    def deadline(self) -> float:
-        """The absolute loop time by which this turn's Graph calls must be done."""
-        return deadline_in(self.graph_deadline_s)
+    def deadline(self, context: TurnContext) -> float:
+        """The absolute loop time by which this turn's Graph calls must be done: sooner in an invoke (a sign-in that
+        goes on with the flow), whose answer Teams waits 5 s for and which leaves only when the turn ends."""
+        invoke = context.activity.type == ActivityTypes.invoke
+        return deadline_in(self.invoke_deadline_s if invoke else self.graph_deadline_s)
 
     def bookings_deadline(self, deadline: float) -> float:
         """The absolute time by which the choice card stops waiting for Bookings (never after `deadline`)."""

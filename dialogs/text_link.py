@@ -99,7 +99,7 @@ class ConfirmedTextDialog(ComponentDialog):
             await turn.reply(refused)
             return await step.end_dialog(False)
         try:
-            await self.send(self.services.graph(step.context), target, self.services.deadline())
+            await self.send(self.services.graph(step.context), target, self.services.deadline(step.context))
         except Unauthorized:
             await sign_in_again(turn, self.services.tokens)
             return await step.end_dialog(False)

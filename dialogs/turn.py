@@ -59,6 +59,17 @@ def _time_zone(activity: Activity) -> str | None:
     return None
 
 
+def _conversation_kind(activity: Activity) -> str:
+    """personal, groupChat or channel. Fails closed: without a type, a conversation flagged as a group (or any
+    conversation with a meeting) is shared, so private content is never sent to it."""
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None)
+    if isinstance(kind, str) and kind:
+        return kind
+    meeting = _dict(activity.channel_data).get("meeting")
+    return "groupChat" if getattr(conversation, "is_group", None) or meeting else "personal"
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -124,7 +135,7 @@ class Turn:
             action=action,
             locale=activity_locale(activity),
             time_zone=_time_zone(activity),
-            conversation_kind=getattr(activity.conversation, "conversation_type", None) or "personal",
+            conversation_kind=_conversation_kind(activity),
             meeting_id=meeting_id if isinstance(meeting_id, str) and meeting_id else None,
             tenant_id=str(tenant) if tenant else None,
             user_id=str(getattr(sender, "id", "") or ""),

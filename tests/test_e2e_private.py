@@ -223,6 +223,25 @@ async def test_in_a_meeting_chat_that_meeting_is_the_default_privately(cloud, si
     assert len(meeting_chat.sent) == 1
 
 
+async def test_get_link_this_meeting_said_in_a_meeting_chat_means_that_meeting_privately(cloud, sim, alice_signed_in):
+    """Typed out ("get link this meeting"), it is the same as the default: the one-to-one chat is not in a meeting,
+    so the meeting chat's own meeting must travel with the request (not the words, which mean nothing there)."""
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Quarterly review", SOON)
+    cloud.add_meeting("m1", organizer="alice", title="Quarterly review", graph_id=meeting.id)
+    async with running_bot(cloud, sim) as bot:
+        meeting_chat, private = chats(bot, meeting_id="m1", mention=True)
+        await meeting_chat.say("get link this meeting")
+        assert (await meeting_chat.reply())["text"] == strings.PRIVATE_FLOW_STARTED
+        await private.reply()  # the intro
+        form = await private.reply()
+        assert strings.client_details_for("Quarterly review") in card_text(form), card_text(form)[:200]
+        await private.press({"action": actions.SKIP})
+        assert result_url(await private.reply()) == meeting.virtual_appointment_url
+        await meeting_chat.quiet()
+    secrets = [meeting.virtual_appointment_url, "Quarterly review"]
+    assert_nothing_private(meeting_chat.sent, secrets=secrets, cloud=cloud)
+
+
 @pytest.mark.parametrize("status", [403, 404])
 async def test_when_the_private_chat_cannot_be_opened_the_group_gets_one_helpful_sentence(
     cloud, sim, alice_signed_in, status
@@ -239,6 +258,23 @@ async def test_when_the_private_chat_cannot_be_opened_the_group_gets_one_helpful
     assert len(cloud.connector.activities) == 1  # the sentence, and nothing anywhere else
     assert sim.requests == []  # nothing private was even fetched
     assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
+
+
+@pytest.mark.parametrize(
+    ("said", "sentence"),
+    [("remind me", "PRIVATE_REMINDERS_UNAVAILABLE"), ("stop reminders", "PRIVATE_STOP_REMINDERS_UNAVAILABLE")],
+)
+async def test_a_refused_private_chat_names_the_command_that_was_typed(cloud, sim, alice_signed_in, said, sentence):
+    """`remind me` refused a private chat is not told to type `get link` there."""
+    cloud.connector.refuse_personal_chat(403, user="alice")
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        await group.say(said)
+        answer = (await group.reply())["text"]
+        assert answer == getattr(strings, sentence) and f"**{said}**" in answer
+        await group.quiet()
+        await private.quiet()
+    assert len(cloud.connector.activities) == 1
 
 
 async def test_local_mode_runs_the_private_flow_too(cloud):
@@ -298,7 +334,7 @@ async def test_text_the_link_tapped_on_an_old_card_in_a_group_is_confirmed_priva
         group, private = chats(bot, **GROUP)
         await group.press(data)  # a result card posted in the group by an older version
         assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
-        await private.reply()  # the intro
+        assert (await private.reply())["text"] == strings.PRIVATE_TEXT_INTRO  # not "a client link"
         confirm = await private.reply()
         assert "+1 206-555-0100" in card_text(confirm)
         assert sim.sms_sent == []  # asked, never sent unasked
@@ -306,6 +342,42 @@ async def test_text_the_link_tapped_on_an_old_card_in_a_group_is_confirmed_priva
         assert (await private.reply())["text"] == strings.text_sent("+1 206-555-0100")
         await group.quiet()
     assert [s["meeting_id"] for s in sim.sms_sent] == [meeting.id]
+    assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
+
+
+async def test_a_group_conversation_without_a_conversation_type_is_still_shared(cloud, sim, alice_signed_in):
+    """Privacy fails closed: a conversation that says it is a group (`isGroup`) but not its type is not taken for
+    the user's one-to-one chat."""
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        activity = cloud.activity(f"get link {meeting.id}", **GROUP)
+        del activity["conversation"]["conversationType"]
+        status, _ = await bot.post(activity)
+        assert status == 201
+        assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
+        await private.reply()  # the intro
+        assert strings.ASK_CLIENT_DETAILS in card_text(await private.reply())
+        await group.quiet()
+    assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
+
+
+async def test_cancel_in_the_shared_chat_points_to_the_private_chat_where_the_flow_waits(cloud, sim, alice_signed_in):
+    """The flow runs in the one-to-one chat, so `cancel` in the group does not say "nothing to cancel" (the form
+    still waits privately): it says where to cancel, and the private flow is untouched."""
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        await group.say(f"get link {meeting.id}")
+        await group.reply()
+        await private.reply()  # the intro
+        assert strings.ASK_CLIENT_DETAILS in card_text(await private.reply())
+        await group.say("cancel")
+        sentence = (await group.reply())["text"]
+        assert sentence == strings.NOTHING_TO_CANCEL_SHARED and "**cancel**" in sentence
+        await private.press({"action": actions.SKIP})  # the form in the one-to-one chat still works
+        assert result_url(await private.reply()) == meeting.virtual_appointment_url
+        await group.quiet()
     assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
 
 
@@ -332,7 +404,7 @@ async def test_a_reminder_button_tapped_in_a_group_is_confirmed_privately(cloud,
         group, private = chats(bot, **GROUP)
         await group.press(data)
         assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
-        await private.reply()  # the intro
+        assert (await private.reply())["text"] == strings.PRIVATE_TEXT_INTRO
         confirm = await private.reply()
         assert strings.reminder_question("+1 206-555-0100") in card_text(confirm)
         await private.press(button(confirm, actions.CONFIRM_REMINDER))

@@ -259,6 +259,20 @@ async def test_a_chat_the_connector_refuses_removes_the_subscription(
     assert alice.reminders() == []
 
 
+async def test_a_chat_teams_fails_to_deliver_to_keeps_the_subscription_and_the_reminder_comes_later(
+    cloud: LoopbackCloud, sim: Any, alice: Reminded
+) -> None:
+    """A 5xx from Teams is not an uninstalled app: the subscription stays and the reminder is sent at a later
+    check; the failed proactive turn does not answer with "something went wrong" either."""
+    sim.add_event(aad(cloud, "alice"), "Mortgage review", T0 + 30 * MIN)
+    await alice.say("remind me")
+    cloud.connector.fail_next(500, times=2, path_contains=personal_chat(cloud))  # Teams failing for a while
+    await alice.until(T0 + 29 * MIN, step_s=30)
+    assert len(await alice.bot.app[REMINDERS].store.list()) == 1
+    assert len(alice.reminders()) == 1
+    assert alice.texts(strings.ERR_GENERIC) == []
+
+
 async def test_two_instances_on_blob_announce_once_and_the_survivor_takes_over(
     cloud: LoopbackCloud, sim: Any, azurite: Any
 ) -> None:
@@ -306,7 +320,7 @@ async def test_remind_me_in_a_group_chat_confirms_and_reminds_in_the_one_to_one_
     await alice.until(T0 + 15 * MIN)
     assert [a.get("text") for a in cloud.connector.activities_in(group)] == [strings.PRIVATE_FLOW_STARTED]
     texts = [a.get("text") for a in cloud.connector.activities_in(private)]
-    assert texts[:2] == [strings.PRIVATE_FLOW_INTRO, strings.reminders_on(20)]
+    assert texts[:2] == [strings.PRIVATE_REMINDERS_ON_INTRO, strings.reminders_on(20)]  # not "a client link"
     [(at, reminder)] = alice.reminders()
     assert at == T0 + 10 * MIN and reminder["conversation"]["id"] == private
     assert link_of(reminder) == meeting.meeting.virtual_appointment_url
@@ -314,7 +328,9 @@ async def test_remind_me_in_a_group_chat_confirms_and_reminds_in_the_one_to_one_
     status, _ = await alice.bot.say("stop reminders", conversation_type="groupChat", mention=True)
     await cloud.connector.await_activities(len(alice.seen) + 3)  # group sentence, intro, confirmation
     assert [a.get("text") for a in cloud.connector.activities_in(group)][-1] == strings.PRIVATE_FLOW_STARTED
-    assert [a.get("text") for a in cloud.connector.activities_in(private)][-1] == strings.REMINDERS_OFF
+    assert [a.get("text") for a in cloud.connector.activities_in(private)][-2:] == [
+        strings.PRIVATE_REMINDERS_OFF_INTRO, strings.REMINDERS_OFF
+    ]
     assert await alice.bot.app[REMINDERS].store.list() == []
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 import pytest
 
@@ -155,3 +156,23 @@ async def test_a_warm_turn_asks_the_token_service_once_and_keeps_no_token(cloud,
         assert cloud.token_service.call_names() == ["GetToken"]
         memory = bot.app[BOT].states.storage.memory  # what the bot keeps between turns
         assert memory and token not in json.dumps(memory, default=str)
+
+
+@pytest.mark.parametrize("invoke", ["tokenExchange", "verifyState"])
+async def test_a_sign_in_invoke_that_goes_on_to_a_slow_calendar_is_answered_within_5_seconds(cloud, sim, invoke):
+    """The invoke's answer leaves when the turn ends, and the flow goes on in that turn (to the calendar): its Graph
+    calls get an invoke's budget, not a message's 8 s, so Teams never gives up on the sign-in (DESIGN.md 4)."""
+    async with running_bot(cloud, sim) as bot:
+        await bot.say("get link")
+        await cloud.connector.await_activities(1)
+        sim.inject("calendarView", latency=7.0, times=5)
+        if invoke == "tokenExchange":
+            activity = exchange_invoke(cloud)
+        else:
+            activity = cloud.invoke("signin/verifyState", {"state": cloud.token_service.complete_sign_in("alice")})
+        started = time.perf_counter()
+        status, _ = await bot.post(activity)
+        elapsed = time.perf_counter() - started
+        assert status == 200
+        assert elapsed < 5.0, f"the sign-in invoke was answered after {elapsed:.1f} s"
+        await cloud.connector.await_activities(2)  # and the user heard what happened with the calendar

@@ -395,3 +395,32 @@ def test_the_locale_falls_back_to_the_client_info_entity() -> None:
     assert activity_locale(Activity(type="message", locale="es-MX", entities=[client_info])) == "es-MX"
     assert activity_locale(Activity(type="message", entities=[client_info])) == "de-DE"
     assert activity_locale(Activity(type="message")) is None
+
+
+def test_update_twice_in_a_row_keeps_the_catalogs(locales: Path) -> None:
+    """`make translations` after `update` (or with no message changed) reuses the template it finds on disk; that
+    second update must work and leave every catalog as the first one wrote it."""
+    i18n.update(locales)
+    first = {path: path.read_bytes() for path in locales.rglob("*.po")}
+    i18n.update(locales)
+    assert {path: path.read_bytes() for path in locales.rglob("*.po")} == first
+
+
+def test_the_readme_command_table_is_what_the_parser_understands() -> None:
+    """Every word in README's table of commands per language is that command, in that language."""
+    readme = (LOCALES_DIR.parent / "README.md").read_text(encoding="utf-8")
+    header = "| | es | fr | de | pt-BR | ja |"
+    rows = readme[readme.index(header):].split("\n\n")[0].splitlines()[2:]
+    tags = ["es-ES", "fr-FR", "de-DE", "pt-BR", "ja-JP"]
+    form_words = {"skip"}  # typed inside the client form: a word, not a chat command
+    seen = set()
+    for row in rows:
+        command, *cells = [cell.strip() for cell in row.strip("|").split("|")]
+        seen.add(command)
+        for tag, cell in zip(tags, cells, strict=True):
+            with speaking(CATALOGS.language(tag)):
+                if command in form_words:
+                    assert is_word(cell, "CMD_SKIP"), (tag, cell)
+                else:
+                    assert parse_command(cell) == (command, ""), (tag, cell)
+    assert {"get link", "help", "sign out", "cancel", "skip", "remind me", "stop reminders"} <= seen

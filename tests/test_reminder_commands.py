@@ -8,6 +8,7 @@ import pytest
 from dialogs.cards import help_card, strings
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import REMIND_ME, STOP_REMINDERS, parse_command, reminder_lead
+from dialogs.reminders import ReminderRequest
 from tests.linear import assert_growth_is_linear
 
 
@@ -69,6 +70,17 @@ LEADS = {
 }
 
 
+def test_japanese_needs_no_space_before_the_number() -> None:
+    """Japanese is written without spaces: `リマインド10分前` is "remind me 10 minutes before", not an unknown
+    message; a word run on after a command is still no command."""
+    with speaking(CATALOGS.language("ja-JP")):
+        command, rest = parse_command("リマインド10分前")
+        assert (command, reminder_lead(rest)) == (REMIND_ME, 10)
+        assert parse_command("リマインド１５分前")[0] == REMIND_ME  # full-width digits, as a Japanese IME types them
+        assert reminder_lead(parse_command("リマインド１５分前")[1]) == 15
+    assert parse_command("remind meeting") == (None, "remind meeting")
+
+
 @pytest.mark.parametrize("tag", LEADS)
 def test_reminder_commands_in_each_shipped_language_and_in_english(tag: str) -> None:
     with speaking(CATALOGS.language(tag)):
@@ -81,3 +93,11 @@ def test_reminder_commands_in_each_shipped_language_and_in_english(tag: str) -> 
         understood = {parse_command(title.split(" [")[0])[0] for title in facts}
         assert {REMIND_ME, STOP_REMINDERS} <= understood  # the help card names words the parser understands
         assert strings.command("CMD_REMIND_ME") in strings.REMINDERS_OFF
+
+
+@pytest.mark.parametrize("lead", [0, 4, 61, 100_000, -15, True, 10.5, "10", None])
+def test_a_stored_reminder_request_outside_5_to_60_minutes_is_the_default(lead: object) -> None:
+    """The request travels through stored dialog state; a lead the subscription store would refuse to read back is
+    never confirmed and stored (the user would believe reminders were on)."""
+    assert ReminderRequest.from_state({"lead": lead}).lead_minutes == 15
+    assert ReminderRequest.from_state({"lead": 60}).lead_minutes == 60

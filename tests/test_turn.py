@@ -42,7 +42,7 @@ def test_meeting_tenant_time_zone_and_locale():
         )
     )
     assert (turn.meeting_id, turn.tenant_id, turn.time_zone, turn.locale) == ("MCMx", "t1", "Europe/London", "en-GB")
-    assert turn.is_personal and turn.in_meeting_chat
+    assert not turn.is_personal and turn.in_meeting_chat  # no conversationType: a meeting chat is shared
 
 
 def test_read_once_per_turn():

@@ -97,12 +97,19 @@ class ProactiveSender:
 
     async def send(self, subscription: Subscription, deliver: Callable[[TurnContext], Awaitable[Any]]) -> Outcome:
         delivered = False
+        failure: Exception | None = None
 
         async def turn(context: TurnContext) -> None:
-            nonlocal delivered
+            nonlocal delivered, failure
             if subscription.locale:
                 context.activity.locale = subscription.locale
-            await deliver(context)
+            try:
+                await deliver(context)
+            except Exception as exc:
+                # Kept from the adapter's turn error handler, which would swallow it (so a 5xx looked like a
+                # removed app and dropped the subscription) and answer "something went wrong" unasked.
+                failure = exc
+                return
             delivered = True
 
         try:
@@ -110,6 +117,8 @@ class ProactiveSender:
                 await self.adapter.continue_conversation(
                     to_reference(subscription.conversation), turn, bot_app_id=self.app_id or None
                 )
+            if failure is not None:
+                raise failure
         except Exception as exc:
             status = reply_status(exc)
             if status in GONE_STATUSES:

@@ -8,7 +8,7 @@ time (a module-level table of sentences would be frozen in English). Functions a
 values.
 
 Rules for msgids: plain words, no jargon or error codes, spelling that reads the same in British and US English,
-and every message says what to do next. `{get_link}`, `{help}`, `{skip}`, `{new}`, `{remind_me}` and
+and every message says what to do next. `{get_link}`, `{help}`, `{skip}`, `{cancel}`, `{new}`, `{remind_me}` and
 `{stop_reminders}` stand for the command words (`CMD_*`) of the user's language, so a sentence can never name a
 command the bot would not understand.
 """
@@ -284,9 +284,28 @@ PRIVATE_FLOW_UNAVAILABLE = N_(
     "I can't message you privately yet, so please open a chat with me first "
     "(find me under Apps in Teams, or ask your admin to add me for you), then type **{get_link}** there."
 )
+PRIVATE_REMINDERS_UNAVAILABLE = N_(
+    "I can't message you privately yet, so please open a chat with me first "
+    "(find me under Apps in Teams, or ask your admin to add me for you), then type **{remind_me}** there."
+)
+PRIVATE_STOP_REMINDERS_UNAVAILABLE = N_(
+    "I can't message you privately yet, so please open a chat with me first "
+    "(find me under Apps in Teams, or ask your admin to add me for you), then type **{stop_reminders}** there."
+)
 # Said first in the one-to-one chat, so the user knows why the bot wrote.
 PRIVATE_FLOW_INTRO = N_(
     "You asked me for a client link in a shared chat; we'll carry on here, where only you can see it."
+)
+PRIVATE_REMINDERS_ON_INTRO = N_(
+    "You asked me in a shared chat to remind you before your appointments; we'll carry on here, where only you "
+    "can see it."
+)
+PRIVATE_REMINDERS_OFF_INTRO = N_(
+    "You asked me in a shared chat to stop your appointment reminders; I'll answer here, where only you can see it."
+)
+PRIVATE_TEXT_INTRO = N_(
+    "You tapped a button to text your client on a card in a shared chat; I'll ask you to confirm here, where only "
+    "you can see it."
 )
 
 # --- Reminders before appointments ------------------------------------------------------------------------------
@@ -309,6 +328,10 @@ SIGNED_IN_NEXT = N_("You're signed in; type **{get_link}** here, or in the chat 
 SIGNED_OUT = N_("You're signed out; type **{get_link}** whenever you want to sign in again.")
 CANCELLED = N_("OK, I've stopped; type **{get_link}** whenever you're ready.")
 NOTHING_TO_CANCEL = N_("There's nothing to cancel; type **{get_link}** to start.")
+# Said in a shared chat, where no request runs: they go on in the one-to-one chat.
+NOTHING_TO_CANCEL_SHARED = N_(
+    "Nothing is under way in this chat: what you ask me here goes on in our private chat, so type **{cancel}** there."
+)
 UNKNOWN_COMMAND = N_(
     "I didn't understand that; type **{get_link}** to get a client join link, or **{help}** to see what I can do."
 )
@@ -385,6 +408,7 @@ _COMMAND_PLACEHOLDERS = {
     "get_link": "CMD_GET_LINK",
     "help": "CMD_HELP",
     "skip": "CMD_SKIP",
+    "cancel": "CMD_CANCEL",
     "new": "CMD_NEW",
     "remind_me": "CMD_REMIND_ME",
     "stop_reminders": "CMD_STOP_REMINDERS",
