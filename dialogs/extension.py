@@ -31,6 +31,7 @@ from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in,
 from dialogs.text_link import confirm_card, text_the_link
 from dialogs.turn import Turn
 from graph.client import within
+from graph.models import parse_datetime
 from graph.references import MeetingReference, ReferenceKind, parse_meeting_reference
 
 FORM_INPUTS = (
@@ -90,13 +91,9 @@ def _text(value: Any, limit: int) -> str:
 
 
 def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    """A time the button's data carried back: bounded in length, and aware (a naive time has no meaning here)."""
+    moment = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def compose_from(data: dict[str, Any], time_zone: str | None) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.reminders.records import Claim, Subscription
+from graph.models import parse_datetime
 
 CLAIM_TTL_S = 60.0  # a send takes seconds; a pending claim older than this belongs to a poller that died
 KEEP_CLAIMS_S = 2 * 86400.0  # a claim is needed until its meeting has started; kept a while longer, then dropped
@@ -172,7 +173,7 @@ class MemoryReminderStore:
         cutoff = now - timedelta(seconds=KEEP_CLAIMS_S)
         self._claims = {
             key: (body, etag) for key, (body, etag) in self._claims.items()
-            if datetime.fromisoformat(Claim.from_json(body).start or now.isoformat()) > cutoff
+            if (parse_datetime(Claim.from_json(body).start) or now) > cutoff
         }
         self._sweep_above = max(_SWEEP_ABOVE, 2 * len(self._claims))  # amortised: never a sweep per claim
 
