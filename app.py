@@ -16,8 +16,6 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 
 from bot.adapter import MAX_BODY_BYTES, LinkBotAdapter
-from bot.client_cache import CachingBotFrameworkAuthentication
-from bot.credentials import CachingCredentialsFactory
 from bot.errors import make_on_turn_error
 from bot.handler import LinkBot
 from bot.local import LocalGraph
@@ -26,13 +24,17 @@ from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
 from bot.reminders.clock import Clock
 from bot.reminders.setup import Reminders, create_reminders
-from bot.sdk_fixes import install_fast_msrest_retry_policy, install_fast_state_hash, install_shallow_reply_copy
+from bot.sdk.client_cache import CachingBotFrameworkAuthentication
+from bot.sdk.credentials import CachingCredentialsFactory
+from bot.sdk.meeting_info import this_meeting
+from bot.sdk.reply_copy import install_shallow_reply_copy
+from bot.sdk.retry_policy import install_fast_msrest_retry_policy
+from bot.sdk.sso_exchange import TeamsSsoExchangeMiddleware
+from bot.sdk.state_hash import install_fast_state_hash
+from bot.sdk.turn_cycles import install_acyclic_turns
 from bot.shutdown import run
-from bot.sso import TeamsSsoExchangeMiddleware
-from bot.state import BotStates, create_dedupe, create_storage, storage_context
-from bot.teams_meetings import this_meeting
+from bot.storage.state import BotStates, create_dedupe, create_storage, storage_context
 from bot.tenants import TenantAllowListMiddleware
-from bot.turn_cycles import install_acyclic_turns
 from config import ConfigError, Settings
 from dialogs.cards.language import Catalogs
 from dialogs.main import MainDialog
@@ -149,7 +151,7 @@ async def _local_graph_simulator(app: web.Application) -> AsyncIterator[None]:
 async def _freeze_startup_objects(app: web.Application) -> None:
     """Move everything built at start-up (SDK, models, cards) out of the collector's reach: a full collection then
     walks only what turns create, which keeps its pauses of the event loop short. The thresholds stay Python's:
-    with turns leaving no cycles (bot/turn_cycles.py) a full collection walks ~5-13k long-lived objects plus the
+    with turns leaving no cycles (bot/sdk/turn_cycles.py) a full collection walks ~5-13k long-lived objects plus the
     turns in flight, 9-24 ms of CPU at 64 concurrent users (1-3 per 5 s phase; before that fix, 45-67 ms). Raising
     the oldest threshold (700, 10, 1000) only swapped them for younger collections of 10-12 ms in the same
     measurement, and would leave any cyclic garbage that does reach the old generation uncollected for longer."""

@@ -26,11 +26,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
-from bot.auth_cache import AuthenticationCache
-from bot.fast_msrest import activity_from_json
 from bot.pacing import ConversationPacer
-from bot.sdk_fixes import send_with_retry, serialise_invoke_body_once
-from bot.turn_cycles import end_turn
+from bot.sdk.auth_cache import AuthenticationCache
+from bot.sdk.fast_msrest import activity_from_json
+from bot.sdk.invoke_once import serialise_invoke_body_once
+from bot.sdk.reply_retry import send_with_retry
+from bot.sdk.turn_cycles import end_turn
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import cap_text
 from dialogs.turn import activity_locale

@@ -12,8 +12,8 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.state_codec import UnreadableStateError
-from bot.storage_errors import EtagConflictError
+from bot.storage.codec import UnreadableStateError
+from bot.storage.errors import EtagConflictError
 from dialogs.cards import strings
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from botbuilder.schema.teams import MessagingExtensionAction
 from bot.errors import invoke_error_body
 from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
-from bot.state import BotStates
+from bot.storage.state import BotStates
 from dialogs.cards import strings, welcome_card
 from dialogs.main import PRIVATELY, private_sentences
 from dialogs.signin.flow import signed_in_without_a_flow

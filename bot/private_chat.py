@@ -28,7 +28,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from bot.sdk_fixes import reply_status, send_with_retry
+from bot.sdk.reply_retry import reply_status, send_with_retry
 from dialogs.cards import strings
 from dialogs.turn import Turn
 

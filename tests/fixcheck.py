@@ -32,7 +32,7 @@ class Fix:
 
 def _stock_credentials(mp: pytest.MonkeyPatch) -> None:
     import app
-    from bot.credentials import CachingCredentialsFactory
+    from bot.sdk.credentials import CachingCredentialsFactory
 
     class StockCredentials(CachingCredentialsFactory):
         """The SDK's factory: new MicrosoftAppCredentials per call, token fetched synchronously when sending."""
@@ -54,9 +54,9 @@ def _stock_clients(mp: pytest.MonkeyPatch) -> None:
 
 
 def _requests_transport(mp: pytest.MonkeyPatch) -> None:
-    import bot.client_cache
+    import bot.sdk.client_cache
 
-    mp.setattr(bot.client_cache, "use_aiohttp", lambda client, _session: client)
+    mp.setattr(bot.sdk.client_cache, "use_aiohttp", lambda client, _session: client)
 
 
 def _jsonpickle_state_hash(mp: pytest.MonkeyPatch) -> None:
@@ -73,9 +73,9 @@ def _msrest_walks(mp: pytest.MonkeyPatch) -> None:
     from botbuilder.schema import Activity
 
     import bot.adapter
-    import bot.client_cache
+    import bot.sdk.client_cache
 
-    mp.setattr(bot.client_cache, "use_fast_serializer", lambda client: client)
+    mp.setattr(bot.sdk.client_cache, "use_fast_serializer", lambda client: client)
     mp.setattr(bot.adapter, "activity_from_json", lambda body: Activity().deserialize(body))
 
 
@@ -96,11 +96,11 @@ def _cyclic_turns(mp: pytest.MonkeyPatch) -> None:
 
     import app
     import bot.adapter
-    import bot.turn_cycles
+    import bot.sdk.turn_cycles
 
     mp.setattr(app, "install_acyclic_turns", lambda: None)
     mp.setattr(bot.adapter, "end_turn", lambda context: None)
-    init, emit = bot.turn_cycles._dialog_context_init, bot.turn_cycles._emit
+    init, emit = bot.sdk.turn_cycles._dialog_context_init, bot.sdk.turn_cycles._emit
     if DialogContext.__init__ is init:
         mp.setattr(DialogContext, "__init__", init.stock)  # type: ignore[attr-defined]
         mp.delattr(DialogContext, "state")
@@ -109,12 +109,12 @@ def _cyclic_turns(mp: pytest.MonkeyPatch) -> None:
 
 
 def _blocking_meeting_info(mp: pytest.MonkeyPatch) -> None:
-    import bot.teams_meetings
+    import bot.sdk.meeting_info
 
     async def on_the_loop(client: Any, meeting_id: str) -> Any:  # what TeamsInfo.get_meeting_info does
         return client.teams.fetch_meeting(meeting_id)
 
-    mp.setattr(bot.teams_meetings, "fetch_meeting_off_loop", on_the_loop)
+    mp.setattr(bot.sdk.meeting_info, "fetch_meeting_off_loop", on_the_loop)
 
 
 def _slow_retry_policy(mp: pytest.MonkeyPatch) -> None:
@@ -166,7 +166,7 @@ def _stock_sso_middleware(mp: pytest.MonkeyPatch) -> None:
 
 
 def _no_dedupe(mp: pytest.MonkeyPatch) -> None:
-    from bot.dedupe import MemoryExchangeDedupe
+    from bot.storage.dedupe import MemoryExchangeDedupe
 
     async def accept_all(self: MemoryExchangeDedupe, key: str) -> bool:  # Python MemoryStorage accepts duplicates
         return True
@@ -206,42 +206,43 @@ def _snake_case_oauth_card(mp: pytest.MonkeyPatch) -> None:
 FOUNDATION, SIGNIN, E2E_FIXES = ("tests/test_e2e_foundation.py", "tests/test_e2e_signin.py",
                                  "tests/test_sdk_fixes_e2e.py")
 FIXES: dict[str, Fix] = {
-    "invoke-once": Fix("7.1 invoke bodies serialised twice (HTTP 500)", "bot/sdk_fixes.py::serialise_invoke_body_once",
+    "invoke-once": Fix("7.1 invoke bodies serialised twice (HTTP 500)",
+                       "bot/sdk/invoke_once.py::serialise_invoke_body_once",
                        (f"{FOUNDATION}::test_invoke_answer_is_serialised_once_and_returns_200",), _serialise_twice),
-    "sso-412": Fix("7.2 consent-required exchange crashes (501, not 412)", "bot/sso.py",
+    "sso-412": Fix("7.2 consent-required exchange crashes (501, not 412)", "bot/sdk/sso_exchange.py",
                    (f"{SIGNIN}::test_consent_required_answers_412_then_the_magic_code_finishes",),
                    _stock_sso_middleware),
-    "dedupe": Fix("7.3 duplicate signin/tokenExchange not de-duplicated", "bot/dedupe.py",
+    "dedupe": Fix("7.3 duplicate signin/tokenExchange not de-duplicated", "bot/storage/dedupe.py",
                   (f"{SIGNIN}::test_duplicate_exchanges_continue_exactly_once",), _no_dedupe),
     "signin-invokes": Fix("7.4 sign-in invokes answered 501", "bot/handler.py (on_teams_signin_*)",
                           (f"{SIGNIN}::test_silent_sso_in_personal_chat",), _stock_signin_invokes),
-    "credentials": Fix("7.5 Entra token fetched per outgoing call, on the event loop", "bot/credentials.py",
+    "credentials": Fix("7.5 Entra token fetched per outgoing call, on the event loop", "bot/sdk/credentials.py",
                        (f"{E2E_FIXES}::test_a_slow_entra_never_holds_the_event_loop",), _stock_credentials),
-    "client-cache": Fix("7.5/7.6 connector and token clients rebuilt every turn", "bot/client_cache.py",
+    "client-cache": Fix("7.5/7.6 connector and token clients rebuilt every turn", "bot/sdk/client_cache.py",
                         (f"{E2E_FIXES}::test_turns_reuse_the_sdk_clients",), _stock_clients),
     "aiohttp-transport": Fix("7.6 connector and token clients send with requests in a thread pool",
-                             "bot/connector_transport.py",
+                             "bot/sdk/aiohttp_transport.py",
                              (f"{E2E_FIXES}::test_turns_send_through_the_app_session_not_requests",),
                              _requests_transport),
     "state-hash": Fix("BotState hashes the whole state with jsonpickle three times a turn",
-                      "bot/sdk_fixes.py::install_fast_state_hash",
+                      "bot/sdk/state_hash.py::install_fast_state_hash",
                       (f"{E2E_FIXES}::test_turns_never_hash_state_with_jsonpickle",), _jsonpickle_state_hash),
     "turn-cycles": Fix("each turn's dialog contexts, step contexts and TurnContext left in reference cycles",
-                       "bot/turn_cycles.py",
+                       "bot/sdk/turn_cycles.py",
                        ("tests/test_turn_cycles.py::test_warm_turns_leave_no_cyclic_garbage",), _cyclic_turns),
     "fast-msrest": Fix("msrest converts card JSON value by value, three walks to send it",
-                       "bot/fast_msrest.py",
+                       "bot/sdk/fast_msrest.py",
                        (f"{E2E_FIXES}::test_card_json_skips_msrest_per_value_converters",), _msrest_walks),
     "reply-copy": Fix("every reply deep-copied (card and all) before it is sent",
-                      "bot/sdk_fixes.py::install_shallow_reply_copy",
+                      "bot/sdk/reply_copy.py::install_shallow_reply_copy",
                       (f"{E2E_FIXES}::test_replies_are_stamped_on_a_shallow_copy_leaving_the_callers_activity_as_it_was",),
                       _deep_reply_copy),
-    "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk_fixes.py",
+    "retry-policy": Fix("7.6 msrest retry policy costs ~4 ms per client", "bot/sdk/retry_policy.py",
                         (f"{E2E_FIXES}::test_create_app_makes_the_msrest_retry_policy_cheap",), _slow_retry_policy),
-    "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk_fixes.py::send_with_retry",
+    "reply-retry": Fix("7.6 replies never retried on 429/412/5xx", "bot/sdk/reply_retry.py::send_with_retry",
                        (f"{FOUNDATION}::test_connector_429_then_201_delivers_the_reply_exactly_once",),
                        _no_reply_retry),
-    "meeting-info": Fix("7.7 TeamsInfo.get_meeting_info blocks the event loop", "bot/teams_meetings.py",
+    "meeting-info": Fix("7.7 TeamsInfo.get_meeting_info blocks the event loop", "bot/sdk/meeting_info.py",
                         (f"{E2E_FIXES}::test_slow_meeting_info_never_holds_the_event_loop",),
                         _blocking_meeting_info),
     "auth-401": Fix("7.8 bad inbound tokens get 500", "bot/adapter.py::LinkBotAdapter.authenticate_or_401",

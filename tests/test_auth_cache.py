@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from botbuilder.schema import Activity
 
-from bot.auth_cache import AuthenticationCache
+from bot.sdk.auth_cache import AuthenticationCache
 
 
 def _result(exp):

@@ -23,7 +23,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blob_storage import blob_name
+from bot.storage.blob import blob_name
 from dialogs.cards import actions, strings
 from tests.azurite import Azurite
 from tests.cloud import LoopbackCloud, opaque_token

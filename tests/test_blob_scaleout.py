@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from app import BOT
-from bot.blob_storage import BlobStorage
+from bot.storage.blob import BlobStorage
 from dialogs.cards import actions, strings
 from tests.azurite import Azurite
 from tests.cloud import LoopbackCloud

@@ -16,16 +16,16 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import DialogSet, DialogTurnStatus, OAuthPrompt, OAuthPromptSettings, PromptOptions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
-from bot.blob_storage import (
+from bot.private_chat import PersonalChat, PersonalChats
+from bot.storage.blob import (
     BlobExchangeDedupe,
     BlobStorage,
     EtagConflictError,
     StorageStartError,
     blob_name,
 )
-from bot.dedupe import MemoryExchangeDedupe
-from bot.private_chat import PersonalChat, PersonalChats
-from bot.state import JsonMemoryStorage, create_dedupe, create_storage, storage_context
+from bot.storage.dedupe import MemoryExchangeDedupe
+from bot.storage.state import JsonMemoryStorage, create_dedupe, create_storage, storage_context
 from config import ConfigError, Settings
 from tests.azurite import ACCOUNT_KEY, Azurite
 

@@ -1,4 +1,4 @@
-"""bot/fast_msrest.py gives exactly what msrest gives: every reply our bot builds serialises to the same JSON, every
+"""bot/sdk/fast_msrest.py gives exactly what msrest gives: every reply our bot builds serialises to the same JSON, every
 inbound Teams activity deserialises to the same activity, and what the fast paths do not cover falls back to msrest.
 """
 
@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from msrest.serialization import Deserializer, Serializer
 
-from bot.fast_msrest import FastSerializer, _well_typed, activity_from_json, use_fast_serializer
+from bot.sdk.fast_msrest import FastSerializer, _well_typed, activity_from_json, use_fast_serializer
 from dialogs.cards.samples import sample_cards
 from tests.cloud import LoopbackCloud
 

@@ -78,7 +78,7 @@ async def test_the_session_scan_captures_the_bots_debug_records(cloud, sim, log_
         logging.getLogger("bot.planted").debug("leak? Authorization: Bearer %s", cloud.token_service.token_of("alice"))
     new = log_leak_scan.lines()[before:]
     assert any(" DEBUG graph.client: graph GET" in line for line in new), new[:5]
-    assert any(" DEBUG bot.credentials: " in line for line in new), new[:5]
+    assert any(" DEBUG bot.sdk.credentials: " in line for line in new), new[:5]
     [planted_line] = [line for line in new if "bot.planted" in line]
     assert "Bearer [token]" in planted_line  # the app's filter is what wrote the buffer
     assert log_leak_scan.leaks(new) == []

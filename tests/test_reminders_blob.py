@@ -18,11 +18,11 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient
 
-from bot.blob_storage import BlobStorage
 from bot.reminders.blob_store import LEASE_S, POLLER, SUBSCRIPTIONS, BlobPollerLease, BlobReminderStore
 from bot.reminders.clock import ManualClock
 from bot.reminders.scheduler import ReminderScheduler, ReminderService
 from bot.reminders.store import CLAIM_TTL_S
+from bot.storage.blob import BlobStorage
 from tests.azurite import Azurite
 from tests.reminder_fakes import Calendar, Outbox, subscription
 from tests.test_blob_shutdown import ROOT, free_port

@@ -9,14 +9,10 @@ from botbuilder.dialogs import DialogInstance, DialogState
 from botbuilder.schema.teams import MessagingExtensionResponse, MessagingExtensionResult
 from msrest.universal_http import requests as msrest_requests
 
-from bot.sdk_fixes import (
-    install_fast_msrest_retry_policy,
-    install_fast_state_hash,
-    reply_retry_delay,
-    retry_after_seconds,
-    send_with_retry,
-    serialise_invoke_body_once,
-)
+from bot.sdk.invoke_once import serialise_invoke_body_once
+from bot.sdk.reply_retry import reply_retry_delay, retry_after_seconds, send_with_retry
+from bot.sdk.retry_policy import install_fast_msrest_retry_policy
+from bot.sdk.state_hash import install_fast_state_hash
 
 
 class _Response:

@@ -101,7 +101,7 @@ async def test_turns_never_hash_state_with_jsonpickle(cloud, sim, signed_in, mon
 
 async def test_card_json_skips_msrest_per_value_converters(cloud, sim, signed_in, monkeypatch):
     # Cost: msrest walks an activity's free-form JSON (the cards) value by value, three times to send it; ours copies
-    # plain JSON in one pass (bot/fast_msrest.py), with the same result (tests/test_fast_msrest.py).
+    # plain JSON in one pass (bot/sdk/fast_msrest.py), with the same result (tests/test_fast_msrest.py).
     meeting = meeting_for(cloud, sim)
     walked: list[str] = []
     for cls, name in ((Serializer, "serialize_object"), (Deserializer, "deserialize_object")):

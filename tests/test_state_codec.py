@@ -1,4 +1,4 @@
-"""The state codec (bot/state_codec.py): stored state is plain, versioned JSON; nothing in it is ever imported or
+"""The state codec (bot/storage/codec.py): stored state is plain, versioned JSON; nothing in it is ever imported or
 called; anything the codec cannot write is refused at write time, and anything it did not write is refused at read
 time with `UnreadableStateError` and nothing else."""
 
@@ -22,8 +22,7 @@ from botframework.connector.token_api.models import TokenResponse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.state import JsonMemoryStorage
-from bot.state_codec import (
+from bot.storage.codec import (
     UnreadableStateError,
     UnstorableStateError,
     claim_expires,
@@ -31,7 +30,8 @@ from bot.state_codec import (
     encode_claim,
     encode_state,
 )
-from bot.storage_errors import EtagConflictError
+from bot.storage.errors import EtagConflictError
+from bot.storage.state import JsonMemoryStorage
 
 EXPIRES = datetime(2030, 1, 2, 3, 4, 5, 678000)
 

@@ -1,4 +1,4 @@
-"""A warm turn leaves nothing to the cyclic garbage collector (bot/turn_cycles.py): through the real app on the
+"""A warm turn leaves nothing to the cyclic garbage collector (bot/sdk/turn_cycles.py): through the real app on the
 loopback cloud, every object a get-link interaction or a help turn creates is freed by reference counting when
 the turn ends. Stock botbuilder 4.17.1 leaves about fifty SDK objects a turn in reference cycles (dialog contexts
 and their state managers, step contexts, the TurnContext with its activities), which full collections then walk on

@@ -25,9 +25,9 @@ from azure.core.exceptions import (
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobLeaseClient, ContainerClient
 
-from bot.blob_storage import blob_name
 from bot.reminders.records import MAX_RECORD_BYTES, Claim, Subscription, UnreadableRecord
 from bot.reminders.store import CLAIM_TTL_S, ClaimTicket, PollerLease, Stored
+from bot.storage.blob import blob_name
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 
 from bot.reminders.records import ConversationRef, Subscription
 from bot.reminders.scheduler import Outcome
-from bot.sdk_fixes import reply_status
+from bot.sdk.reply_retry import reply_status
 from dialogs.cards.language import Catalogs, speaking
 
 log = logging.getLogger(__name__)

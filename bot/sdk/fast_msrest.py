@@ -4,7 +4,7 @@
 `Serializer.body` first rebuilds the activity from itself (`Deserializer._deserialize` of the model), then validates
 it, then serialises it; under `object` attributes every string, number and key goes through msrest's per-value
 converters (an `eval` per number or boolean). For the card a get-link turn sends, that was the largest cost left in
-our turn after the transport (bot/connector_transport.py). Same output, less work:
+our turn after the transport (bot/sdk/aiohttp_transport.py). Same output, less work:
 - `FastSerializer.body`: a body that is already a well-typed model tree (each attribute holds what its declared type
   says: models, lists of models, str, bool, int, datetimes; no validation rules, no flattened keys) is serialised
   directly, as msrest's `_serialize` would, without the rebuild (which for such a tree changes nothing); anything
@@ -12,7 +12,7 @@ our turn after the transport (bot/connector_transport.py). Same output, less wor
 - `FastSerializer.serialize_object` / `FastDeserializer.deserialize_object`: plain JSON (dict, list, str, int, float,
   bool, None) is copied node by node without the per-value converters, giving the values msrest gives; anything
   else (models, datetimes, ...) is left to msrest.
-Both are linear in the input, like the stock walks. Used for replies (bot/client_cache.py) and for the inbound
+Both are linear in the input, like the stock walks. Used for replies (bot/sdk/client_cache.py) and for the inbound
 activity (bot/adapter.py).
 """
 

@@ -16,14 +16,14 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import PrivateConversationState, Storage, TurnContext
 
-from bot.dedupe import ExchangeDedupe, MemoryExchangeDedupe
-from bot.state_codec import decode_state, encode_state, item_etag
-from bot.storage_errors import EtagConflictError
+from bot.storage.codec import decode_state, encode_state, item_etag
+from bot.storage.dedupe import ExchangeDedupe, MemoryExchangeDedupe
+from bot.storage.errors import EtagConflictError
 from config import ConfigError, Settings
 
 
 class JsonMemoryStorage(Storage):
-    """One process's store, keeping the same JSON documents as blob storage (bot/state_codec.py), so a test on
+    """One process's store, keeping the same JSON documents as blob storage (bot/storage/codec.py), so a test on
     memory proves the blob path's shapes and a type the codec cannot store fails here first. Every read builds fresh
     objects, as Blob storage's (and the C# SDK's) do: botbuilder-python's MemoryStorage hands out the stored dicts
     themselves, so a turn that fails half-way (the connector down) would already have changed the "saved" dialog
@@ -69,7 +69,7 @@ def create_storage(settings: Settings) -> Storage:
     if settings.bot_storage == "memory":
         return JsonMemoryStorage()
     # The Azure SDK (~6 MiB resident) is loaded only by the instances that use it.
-    from bot.blob_storage import BlobStorage, is_valid_container_name
+    from bot.storage.blob import BlobStorage, is_valid_container_name
 
     if not is_valid_container_name(settings.blob_container):
         raise ConfigError("BlobContainer must be 3-63 lower-case letters, digits and single hyphens")
@@ -82,7 +82,7 @@ def create_storage(settings: Settings) -> Storage:
 def create_dedupe(settings: Settings, storage: Storage) -> ExchangeDedupe:
     """SSO exchange de-duplication in the same place as state: across instances when state is shared."""
     if settings.bot_storage == "blob":
-        from bot.blob_storage import BlobExchangeDedupe
+        from bot.storage.blob import BlobExchangeDedupe
 
         return BlobExchangeDedupe(storage.container)
     return MemoryExchangeDedupe()

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import ActivityTypes, SignInConstants
 
-from bot.dedupe import ExchangeDedupe
+from bot.storage.dedupe import ExchangeDedupe
 from dialogs.signin.prompt import EXCHANGE_FAILED, exchange_response
 from dialogs.signin.tokens import TokenSource
 from dialogs.turn import Turn

@@ -6,7 +6,7 @@ handed to the default executor (a thread hop, `requests`, urllib3 and http.clien
 look-ups on the file system). A warm get-link turn makes two such calls (one token look-up, one reply), and profiled
 they were the largest single cost of our turn. `use_aiohttp(client, session)` gives a client the same msrest pipeline
 (user agent, credentials, raw deserialiser, HTTP logger; operations, (de)serialisation and exceptions unchanged) but
-ending in the app's one aiohttp session on the event loop. Applied by bot/client_cache.py to the clients it caches.
+ending in the app's one aiohttp session on the event loop. Applied by bot/sdk/client_cache.py to the clients it caches.
 
 Kept as msrest did it: the client's timeout (`config.connection.timeout`) and redirect policy, its headers, the
 bearer token from the client's credentials (`signed_session`), and transport failures raised as msrest's

@@ -5,7 +5,7 @@ Why not botbuilder-azure's `BlobStorage`: it pins azure-storage-blob 12.7.0 (202
 them). This module uses the maintained async SDK (`azure.storage.blob.aio`, on aiohttp) with the `Storage` contract's
 optimistic concurrency: one blob per state key, the blob's own ETag as the item's `e_tag`.
 
-Bodies are the versioned JSON documents of `bot.state_codec`, the same as memory storage keeps: plain data, so
+Bodies are the versioned JSON documents of `bot.storage.codec`, the same as memory storage keeps: plain data, so
 whoever can write the container can at worst reset a conversation, never make the bot import or run anything.
 """
 
@@ -30,8 +30,7 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from azure.storage.blob.aio import LinearRetry as _LinearRetry
 from botbuilder.core import Storage
 
-from bot.dedupe import DEFAULT_TTL_S
-from bot.state_codec import (
+from bot.storage.codec import (
     MAX_DOCUMENT_BYTES,
     UnreadableStateError,
     claim_expires,
@@ -40,7 +39,8 @@ from bot.state_codec import (
     encode_state,
     item_etag,
 )
-from bot.storage_errors import EtagConflictError
+from bot.storage.dedupe import DEFAULT_TTL_S
+from bot.storage.errors import EtagConflictError
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
@@ -170,7 +170,7 @@ class BlobExchangeDedupe:
     An expired entry is reclaimed by an overwrite conditional on the ETag just read, so two reclaimers cannot both
     win. Expired blobs are only overwritten, never swept: a lifecycle rule on the `sso-exchange/` prefix can delete
     them (README). Times are wall-clock seconds because instances on different machines compare them. The body is
-    a `bot.state_codec` claim record; one that is unreadable or claims more than the TTL counts as expired.
+    a `bot.storage.codec` claim record; one that is unreadable or claims more than the TTL counts as expired.
     """
 
     def __init__(self, container: ContainerClient, ttl_s: float = DEFAULT_TTL_S) -> None:

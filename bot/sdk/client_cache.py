@@ -4,9 +4,9 @@ CloudAdapter asks its authentication object for a connector client (per service 
 every turn; each is a new msrest client with its own Configuration (a ConfigParser), retry policy, pipeline and
 requests Session: about 1 ms of CPU a turn, before any I/O. The clients hold nothing turn-specific (the service URL,
 the bot's credentials), so one per (app id, service URL, audience) and one token client per app id serve every turn.
-Before handing out a cached client, its bot token is refreshed off the event loop when due (bot/credentials.py).
+Before handing out a cached client, its bot token is refreshed off the event loop when due (bot/sdk/credentials.py).
 Given the app's aiohttp session, each cached client also sends through it on the event loop instead of `requests`
-in a thread pool (bot/connector_transport.py), and (de)serialises with bot/fast_msrest.py.
+in a thread pool (bot/sdk/aiohttp_transport.py), and (de)serialises with bot/sdk/fast_msrest.py.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 
-from bot.connector_transport import SessionSource, use_aiohttp
-from bot.credentials import CachedAppCredentials
-from bot.fast_msrest import use_fast_serializer
+from bot.sdk.aiohttp_transport import SessionSource, use_aiohttp
+from bot.sdk.credentials import CachedAppCredentials
+from bot.sdk.fast_msrest import use_fast_serializer
 
 MAX_CLIENTS = 64  # service URLs are a handful per cloud region; a bound keeps a hostile stream from growing it
 

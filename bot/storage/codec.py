@@ -94,7 +94,7 @@ class StateDoc(_Doc):
 
 
 class ClaimDoc(_Doc):
-    """An SSO exchange de-dup record (bot/blob_storage.py): when the claim lapses, in wall-clock seconds."""
+    """An SSO exchange de-dup record (bot/storage/blob.py): when the claim lapses, in wall-clock seconds."""
 
     version: Literal[1]
     expires: float
