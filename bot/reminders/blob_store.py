@@ -22,12 +22,13 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobLeaseClient, ContainerClient
 
 from bot.reminders.records import MAX_RECORD_BYTES, Claim, Subscription, UnreadableRecord
 from bot.reminders.store import CLAIM_TTL_S, ClaimTicket, PollerLease, Stored
 from bot.storage.blob import blob_name
+from bot.storage.claims import JSON as _JSON
+from bot.storage.claims import claim_blob
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ SUBSCRIPTIONS = PREFIX + "subscriptions/"
 SENT = PREFIX + "sent/"
 POLLER = PREFIX + "poller"
 LEASE_S = 15  # Azure's shortest lease: a dead holder is replaced within 15 s
-_JSON = ContentSettings(content_type="application/json")
 
 
 async def _read(container: ContainerClient, name: str) -> tuple[bytes, str] | None:
@@ -146,29 +146,18 @@ class BlobReminderStore:
             return None
 
     async def claim(self, key: str, now: datetime, start: datetime) -> ClaimTicket | None:
-        blob = self.container.get_blob_client(SENT + key)
         pending = Claim(version=1, state="pending", expires=now.timestamp() + CLAIM_TTL_S, start=start.isoformat())
-        try:
-            result = await blob.upload_blob(pending.to_json(), overwrite=False, content_settings=_JSON)
-            return ClaimTicket(key, str(result["etag"]))
-        except ResourceExistsError:
-            pass
-        found = await _read(self.container, SENT + key)
-        if found is None:
-            return None  # released between our two steps: the next check claims it
-        try:
-            claim: Claim | None = Claim.from_json(found[0])
-        except UnreadableRecord:
-            claim = None  # not ours: take it over like a lapsed claim
-        if claim is not None and (claim.state == "sent" or claim.expires > now.timestamp()):
-            return None
-        try:
-            result = await blob.upload_blob(pending.to_json(), overwrite=True, content_settings=_JSON,
-                                            etag=found[1], match_condition=MatchConditions.IfNotModified)
-        except (ResourceModifiedError, ResourceNotFoundError):
-            return None  # another poller took it over first
-        log.info("took over a lapsed reminder claim")
-        return ClaimTicket(key, str(result["etag"]))
+
+        def held(body: bytes) -> bool:
+            try:
+                claim = Claim.from_json(body)
+            except UnreadableRecord:
+                return False  # not ours: taken over like a lapsed claim
+            return claim.state == "sent" or claim.expires > now.timestamp()
+
+        etag = await claim_blob(self.container.get_blob_client(SENT + key), pending.to_json(),
+                                max_bytes=MAX_RECORD_BYTES, held=held)
+        return None if etag is None else ClaimTicket(key, etag)
 
     async def mark_sent(self, ticket: ClaimTicket) -> None:
         blob = self.container.get_blob_client(SENT + ticket.key)

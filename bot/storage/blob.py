@@ -25,12 +25,14 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from azure.storage.blob.aio import LinearRetry as _LinearRetry
 from botbuilder.core import Storage
 
+from bot.storage.claims import JSON as _JSON
+from bot.storage.claims import claim_blob
 from bot.storage.codec import (
+    CLAIM_MAX_BYTES,
     MAX_DOCUMENT_BYTES,
     UnreadableStateError,
     claim_expires,
@@ -45,7 +47,6 @@ from bot.storage.errors import EtagConflictError
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _MAX_BLOB_NAME = 1024
-_JSON = ContentSettings(content_type="application/json")
 DEDUPE_PREFIX = "sso-exchange/"  # state blob names never contain "/", so the two can never collide
 
 
@@ -164,13 +165,13 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
 
 
 class BlobExchangeDedupe:
-    """`ExchangeDedupe` across instances: an atomic create of a small blob per key, its expiry in the body.
+    """`ExchangeDedupe` across instances: a claim blob per key (bot/storage/claims.py), its expiry in the body.
 
-    The first `claim` creates the blob (If-None-Match: *) and wins; later ones find it and lose while it is fresh.
-    An expired entry is reclaimed by an overwrite conditional on the ETag just read, so two reclaimers cannot both
-    win. Expired blobs are only overwritten, never swept: a lifecycle rule on the `sso-exchange/` prefix can delete
-    them (README). Times are wall-clock seconds because instances on different machines compare them. The body is
-    a `bot.storage.codec` claim record; one that is unreadable or claims more than the TTL counts as expired.
+    The first `claim` creates the blob and wins; later ones find it and lose while it is fresh; an expired entry is
+    taken over by exactly one claimer. Expired blobs are only overwritten, never swept: a lifecycle rule on the
+    `sso-exchange/` prefix can delete them (README). Times are wall-clock seconds because instances on different
+    machines compare them. The body is a `bot.storage.codec` claim record; one that is unreadable or claims more
+    than the TTL counts as expired.
     """
 
     def __init__(self, container: ContainerClient, ttl_s: float = DEFAULT_TTL_S) -> None:
@@ -179,28 +180,10 @@ class BlobExchangeDedupe:
 
     async def claim(self, key: str) -> bool:
         blob = self.container.get_blob_client(DEDUPE_PREFIX + blob_name(key))
-        for _ in range(3):  # the entry may vanish between our steps (deleted by a lifecycle rule): try again
-            record = encode_claim(time.time() + self.ttl_s)
-            try:
-                await blob.upload_blob(record, overwrite=False, content_settings=_JSON)
-                return True
-            except ResourceExistsError:
-                pass
-            try:
-                download = await blob.download_blob()
-                body = await download.readall() if (download.size or 0) <= 256 else b""
-            except ResourceNotFoundError:
-                continue
-            if claim_expires(body, latest=time.time() + self.ttl_s) > time.time():
-                return False
-            try:
-                await blob.upload_blob(
-                    record, overwrite=True, etag=download.properties.etag,
-                    match_condition=MatchConditions.IfNotModified, content_settings=_JSON,
-                )
-                return True
-            except ResourceModifiedError:
-                return False
-            except ResourceNotFoundError:
-                continue
-        return False
+
+        def held(body: bytes) -> bool:
+            now = time.time()
+            return claim_expires(body, latest=now + self.ttl_s) > now
+
+        return await claim_blob(blob, encode_claim(time.time() + self.ttl_s), max_bytes=CLAIM_MAX_BYTES,
+                                held=held) is not None

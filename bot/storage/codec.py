@@ -328,6 +328,9 @@ def _check_depth(value: Any, depth: int = 0) -> None:
 
 # --- de-dup records -------------------------------------------------------------------------------------------------
 
+CLAIM_MAX_BYTES = 256  # a record we write is a few dozen bytes; anything longer is not ours
+
+
 def encode_claim(expires: float) -> bytes:
     return _ENCODER.encode(ClaimDoc(version=VERSION, expires=expires))
 
@@ -335,7 +338,7 @@ def encode_claim(expires: float) -> bytes:
 def claim_expires(body: bytes, latest: float) -> float:
     """When a stored claim lapses; 0 (already lapsed) for a record that is unreadable, not finite or later than
     `latest` (no claim we write outlives its TTL), so no stored bytes can block an exchange for longer."""
-    if len(body) > 256:
+    if len(body) > CLAIM_MAX_BYTES:
         return 0.0
     try:
         expires = _CLAIM_DECODER.decode(body).expires
