@@ -24,14 +24,11 @@ from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
 from bot.reminders.clock import Clock
 from bot.reminders.setup import Reminders, create_reminders
+from bot.sdk import registry as sdk_fixes
 from bot.sdk.client_cache import CachingBotFrameworkAuthentication
 from bot.sdk.credentials import CachingCredentialsFactory
 from bot.sdk.meeting_info import this_meeting
-from bot.sdk.reply_copy import install_shallow_reply_copy
-from bot.sdk.retry_policy import install_fast_msrest_retry_policy
 from bot.sdk.sso_exchange import TeamsSsoExchangeMiddleware
-from bot.sdk.state_hash import install_fast_state_hash
-from bot.sdk.turn_cycles import install_acyclic_turns
 from bot.shutdown import run
 from bot.storage.state import BotStates, create_dedupe, create_storage, storage_context
 from bot.tenants import TenantAllowListMiddleware
@@ -58,10 +55,7 @@ REMINDERS = web.AppKey("reminders", Reminders)
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     """Build the aiohttp application: adapter, bot, state, reminders, routes and the one shared HTTP session.
     `clock` drives the reminder poller's decisions (tests inject one they move by hand)."""
-    install_fast_msrest_retry_policy()
-    install_fast_state_hash()
-    install_shallow_reply_copy()
-    install_acyclic_turns()
+    sdk_fixes.install()  # the SDK patches of bot/sdk/registry.py; the wired fixes are the classes used below
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
     app = web.Application(client_max_size=MAX_BODY_BYTES)

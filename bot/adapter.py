@@ -19,15 +19,15 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
-from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
+from botframework.connector.auth import BotFrameworkAuthentication
 
 from bot.pacing import ConversationPacer
 from bot.sdk.auth_cache import AuthenticationCache
+from bot.sdk.auth_errors import authenticate_or_401
 from bot.sdk.fast_msrest import activity_from_json
 from bot.sdk.invoke_once import serialise_invoke_body_once
 from bot.sdk.reply_retry import send_with_retry
@@ -123,7 +123,7 @@ class LinkBotAdapter(CloudAdapter):
                 return web.Response(status=401)
         auth_result = self.auth_cache.get(auth_header, activity)
         if auth_result is None:
-            checked = await self.authenticate_or_401(activity, auth_header)
+            checked = await authenticate_or_401(self.bot_framework_authentication, activity, auth_header)
             if isinstance(checked, web.Response):
                 return checked
             auth_result = checked
@@ -148,20 +148,6 @@ class LinkBotAdapter(CloudAdapter):
             return await super().run_pipeline(context, callback)
         finally:
             end_turn(context)
-
-    async def authenticate_or_401(
-        self, activity: Activity, auth_header: str
-    ) -> AuthenticateRequestResult | web.Response:
-        """Defect 7.8: the SDK lets a missing, expired or wrongly signed token surface as HTTP 500. Every failed
-        check is 401 here; only an unreachable OpenID metadata endpoint (our side's problem) is 503."""
-        try:
-            return await self.bot_framework_authentication.authenticate_request(activity, auth_header)
-        except requests.RequestException as exc:
-            log.error("inbound token check could not reach the OpenID metadata: %s", type(exc).__name__)
-            return web.Response(status=503)
-        except Exception as exc:  # every flavour of bad token: expired, unknown key, wrong audience, ...
-            log.info("rejected inbound request: %s", type(exc).__name__)
-            return web.Response(status=401)
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         """One activity at a time, each retried on the statuses Teams asks bots to retry."""

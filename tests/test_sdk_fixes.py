@@ -10,9 +10,8 @@ from botbuilder.schema.teams import MessagingExtensionResponse, MessagingExtensi
 from msrest.universal_http import requests as msrest_requests
 
 from bot.sdk.invoke_once import serialise_invoke_body_once
+from bot.sdk.registry import install
 from bot.sdk.reply_retry import reply_retry_delay, retry_after_seconds, send_with_retry
-from bot.sdk.retry_policy import install_fast_msrest_retry_policy
-from bot.sdk.state_hash import install_fast_state_hash
 
 
 class _Response:
@@ -38,7 +37,7 @@ def test_invoke_body_already_serialised_passes_through_and_models_are_serialised
 
 def test_msrest_retry_policy_is_cheap_and_unchanged():
     before = msrest_requests.ClientRetryPolicy().policy.status_forcelist
-    install_fast_msrest_retry_policy()
+    install("retry-policy")
     assert isinstance(msrest_requests.ClientRetryPolicy.safe_codes, frozenset)
     assert msrest_requests.ClientRetryPolicy().policy.status_forcelist == before
 
@@ -50,8 +49,8 @@ def _dialog_state() -> dict:
 
 
 def test_fast_state_hash_sees_every_change_and_no_change():
-    install_fast_state_hash()
-    install_fast_state_hash()  # idempotent
+    install("state-hash")
+    install("state-hash")  # idempotent
     cached = CachedBotState(_dialog_state())
     assert not cached.is_changed
     cached.state["DialogState"].dialog_stack[1].state["values"]["n"].append(3)  # deep inside a dialog's values
@@ -65,7 +64,7 @@ def test_fast_state_hash_sees_every_change_and_no_change():
 
 
 def test_fast_state_hash_falls_back_to_the_sdk_for_what_pickle_cannot_write():
-    install_fast_state_hash()
+    install("state-hash")
     cached = CachedBotState({"odd": lambda: None, "n": 1})
     assert isinstance(cached.hash, str) and not cached.is_changed  # the SDK's jsonpickle text
     cached.state["n"] = 2

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from msrest.universal_http import requests as msrest_requests
 
+from bot.sdk.patch import Patch
 
-def install_fast_msrest_retry_policy() -> None:
-    """Defect 7.6 (cost): msrest's `ClientRetryPolicy.__init__` tests 999 codes against a 500-item *list*
-    (~4 ms CPU, twice a turn). The same codes as a frozenset give the identical status list in ~0.05 ms.
-    Idempotent; touches only this class attribute."""
-    codes = msrest_requests.ClientRetryPolicy.safe_codes
-    if not isinstance(codes, frozenset):
-        msrest_requests.ClientRetryPolicy.safe_codes = frozenset(codes)  # type: ignore[assignment]
+
+def as_frozenset(codes: Iterable[int]) -> frozenset[int]:
+    """Defect 7.6 (cost): msrest's `ClientRetryPolicy.__init__` tests 999 codes against a 500-item *list*, twice a
+    turn. The same codes as a frozenset give the identical status list for a fraction of the CPU (README)."""
+    return frozenset(codes)
+
+
+PATCHES = (Patch(msrest_requests.ClientRetryPolicy, "safe_codes", as_frozenset),)

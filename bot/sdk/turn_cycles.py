@@ -1,14 +1,14 @@
 """A turn's objects freed by reference counting when the turn ends, not left for the cyclic garbage collector.
 
 SDK cost (botbuilder 4.17.1): every turn left about a hundred objects in reference cycles, so they piled up until a
-full collection walked them all on the event loop (30-80 ms pauses, ~25k objects, under load). The cycles form in
+full collection walked them all on the event loop (long pauses under load: README, Benchmarks). The cycles form in
 three places, each broken here where it forms:
 
 - `DialogContext.__init__` builds a `DialogStateManager(self)` that points back at the context: one cycle per dialog
   context, and every waterfall step context is one (about five a turn). The manager (the adaptive dialogs' memory
   paths: `dc.state`) is not used by our dialogs nor by the waterfall, prompt and component dialogs; building it
-  also registers nine memory scopes and five path resolvers in `turn_state` for nothing. `install_acyclic_turns`
-  makes `state` built on first use, as the stock class would have built it.
+  also registers nine memory scopes and five path resolvers in `turn_state` for nothing. `PATCHES` make `state`
+  built on first use, as the stock class would have built it.
 - `TurnContext._emit` (every send, update and delete) runs the `on_send_activities` handlers through a closure
   that calls itself, a function-to-cell cycle holding the context and the replies. Here the chain is run by a
   module function, the same handlers in the same order, with no self-reference.
@@ -27,6 +27,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogState
 from botbuilder.dialogs.memory import DialogStateManager
 
+from bot.sdk.patch import Patch
 from dialogs.turn import Turn
 
 SendHandler = Callable[[TurnContext, Any, Callable[[], Awaitable[Any]]], Awaitable[Any]]
@@ -77,15 +78,11 @@ async def _emit(self: TurnContext, plugins: Sequence[SendHandler], arg: Any, log
     return await logic
 
 
-def install_acyclic_turns() -> None:
-    """Patch the two SDK places above (idempotent). The stock ones stay reachable for tests.fixcheck."""
-    if isinstance(DialogContext.__dict__.get("state"), _StateOnFirstUse):
-        return
-    _dialog_context_init.stock = DialogContext.__init__  # type: ignore[attr-defined]
-    _emit.stock = TurnContext._emit  # type: ignore[attr-defined]
-    DialogContext.__init__ = _dialog_context_init
-    DialogContext.state = _StateOnFirstUse()
-    TurnContext._emit = _emit
+PATCHES = (
+    Patch(DialogContext, "__init__", lambda _stock: _dialog_context_init),
+    Patch(DialogContext, "state", lambda _stock: _StateOnFirstUse()),
+    Patch(TurnContext, "_emit", lambda _stock: _emit),
+)
 
 
 def end_turn(context: TurnContext) -> None:
