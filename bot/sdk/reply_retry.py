@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
-import time
 from typing import Any
+
+from graph.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +27,10 @@ def reply_status(exc: BaseException) -> int | None:
 
 
 def retry_after_seconds(exc: BaseException) -> float | None:
-    """Retry-After of a failed connector call: seconds (fractional allowed) or an HTTP date."""
+    """Retry-After of a failed connector call (seconds, fractional allowed, or an HTTP date), parsed as Graph's is."""
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return parse_retry_after(value) if isinstance(value, str) else None
 
 
 def reply_retry_delay(exc: BaseException, attempt: int) -> float | None:
