@@ -145,10 +145,9 @@ async def _local_graph_simulator(app: web.Application) -> AsyncIterator[None]:
 async def _freeze_startup_objects(app: web.Application) -> None:
     """Move everything built at start-up (SDK, models, cards) out of the collector's reach: a full collection then
     walks only what turns create, which keeps its pauses of the event loop short. The thresholds stay Python's:
-    with turns leaving no cycles (bot/sdk/turn_cycles.py) a full collection walks ~5-13k long-lived objects plus the
-    turns in flight, 9-24 ms of CPU at 64 concurrent users (1-3 per 5 s phase; before that fix, 45-67 ms). Raising
-    the oldest threshold (700, 10, 1000) only swapped them for younger collections of 10-12 ms in the same
-    measurement, and would leave any cyclic garbage that does reach the old generation uncollected for longer."""
+    with turns leaving no cycles (bot/sdk/turn_cycles.py) a full collection is short and rare, and raising the
+    oldest threshold only swapped them for younger collections as long in the same measurement (README,
+    Benchmarks), while leaving any cyclic garbage that does reach the old generation uncollected for longer."""
     gc.collect()
     gc.freeze()
 

@@ -1,9 +1,9 @@
 """Inbound token checks, once per token rather than once per activity.
 
 The Bot Connector signs an hour of activities with the same token, and botbuilder re-validates it on every request:
-three JWT parses (PyJWT checks each base64 character in Python), an RSA signature check and the endorsement lookup,
-about 0.5 ms of CPU a turn. A token that passed for a given channel and service URL (both checked against its
-claims) is remembered until it expires, at most an hour; anything else is validated in full, as before.
+three JWT parses (PyJWT checks each base64 character in Python), an RSA signature check and the endorsement lookup
+(their cost: README, SDK-defect table). A token that passed for a given channel and service URL (both checked
+against its claims) is remembered until it expires, at most an hour; anything else is validated in full, as before.
 """
 
 from __future__ import annotations

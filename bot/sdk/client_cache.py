@@ -2,8 +2,9 @@
 
 CloudAdapter asks its authentication object for a connector client (per service URL) and a user-token client on
 every turn; each is a new msrest client with its own Configuration (a ConfigParser), retry policy, pipeline and
-requests Session: about 1 ms of CPU a turn, before any I/O. The clients hold nothing turn-specific (the service URL,
-the bot's credentials), so one per (app id, service URL, audience) and one token client per app id serve every turn.
+requests Session, built before any I/O (its cost: README, SDK-defect table). The clients hold nothing turn-specific
+(the service URL, the bot's credentials), so one per (app id, service URL, audience) and one token client per app
+id serve every turn.
 Before handing out a cached client, its bot token is refreshed off the event loop when due (bot/sdk/credentials.py).
 Given the app's aiohttp session, each cached client also sends through it on the event loop instead of `requests`
 in a thread pool (bot/sdk/aiohttp_transport.py), and (de)serialises with bot/sdk/fast_msrest.py.
