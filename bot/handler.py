@@ -8,7 +8,6 @@ A flow asked for in a shared chat runs in the user's one-to-one chat (bot/privat
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -21,7 +20,7 @@ from bot.messaging_extension import MessagingExtension
 from bot.private_chat import PersonalChats
 from bot.storage.state import BotStates
 from dialogs.cards import strings, welcome_card
-from dialogs.main import PRIVATELY, private_sentences
+from dialogs.handoff import PrivateRequest, decode, encode, sentences
 from dialogs.signin.flow import signed_in_without_a_flow
 from dialogs.signin.tokens import TokenSource
 from dialogs.turn import Turn
@@ -76,7 +75,8 @@ class LinkBot(TeamsActivityHandler):
 
     async def run_dialog(self, turn_context: TurnContext, *, may_begin: bool) -> bool:
         """Continue the user's flow, or begin a new one for a message. False when nothing consumed the activity.
-        A flow the root dialog hands back as `{PRIVATELY: options}` runs in the user's one-to-one chat."""
+        A request the root dialog ends with to continue privately (dialogs/handoff.py) runs in the user's one-to-one
+        chat."""
         dc = await self.dialogs.create_context(turn_context)
         if not Turn.of(turn_context).is_personal:
             await dc.cancel_all_dialogs()  # no flow lives in a shared chat (one left from an older version ends)
@@ -85,22 +85,22 @@ class LinkBot(TeamsActivityHandler):
             if not may_begin:
                 return False
             result = await dc.begin_dialog(self.root.id)
-        private = result.result.get(PRIVATELY) if isinstance(result.result, dict) else None
-        if result.status == DialogTurnStatus.Complete and isinstance(private, dict):
+        private = decode(result.result) if result.status == DialogTurnStatus.Complete else None
+        if private is not None:
             await self.run_privately(turn_context, private)
         return True
 
-    async def run_privately(self, turn_context: TurnContext, options: dict[str, Any]) -> None:
-        """Begin the root dialog with `options` in the user's one-to-one chat, as its own turn there: its dialog
+    async def run_privately(self, turn_context: TurnContext, request: PrivateRequest) -> None:
+        """Begin the root dialog with `request` in the user's one-to-one chat, as its own turn there: its dialog
         state is that chat's, so the user's replies there continue it."""
 
         async def private_turn(private: TurnContext) -> None:
             dc = await self.dialogs.create_context(private)
             await dc.cancel_all_dialogs()  # a new request replaces what the one-to-one chat was in the middle of
-            await dc.begin_dialog(self.root.id, {PRIVATELY: options})
+            await dc.begin_dialog(self.root.id, encode(request))
             await self.states.save(private)
 
-        await self.personal_chats.run_privately(turn_context, private_turn, *private_sentences(options))
+        await self.personal_chats.run_privately(turn_context, private_turn, *sentences(request))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.run_dialog(turn_context, may_begin=True)

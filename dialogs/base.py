@@ -1,24 +1,42 @@
-"""Interruptions in one place: `help`, `cancel`, `sign out`, `remind me`, `stop reminders` and a fresh `get link`
-work at any step."""
+"""Commands routed once: one table from command to what it does, run the same way whether a flow is under way (an
+interruption, at any step) or not (the root dialog's route step), in personal and shared chats alike.
+
+A command's handler answers with a dialog it began, a request to continue in the one-to-one chat (`dialogs.handoff`,
+only from a shared chat), or None when it has answered. What differs in a shared chat is the turn's to say
+(`Turn.is_personal`), not a second router; and no flow is ever under way there (bot/ ends any before the turn).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeAlias
+
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
-from dialogs.cards import help_card, strings
-from dialogs.commands import GET_LINK, REMIND_ME, STOP_REMINDERS
-from dialogs.reminders import reminders_off_quietly
+from dialogs.handoff import PrivateRequest
 from dialogs.services import DialogServices
-from dialogs.signin.flow import sign_out
 from dialogs.turn import Turn
+
+Answer: TypeAlias = DialogTurnResult | PrivateRequest | None
+Handler: TypeAlias = Callable[[DialogContext, Turn, bool], Awaitable[Answer]]  # (dc, turn, a flow was under way)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """What a command does; `keeps_flow`: answered without ending the flow under way (its question still stands)."""
+
+    run: Handler
+    keeps_flow: bool = False
 
 
 class InterruptibleDialog(ComponentDialog):
-    """Base for the root dialog: handles the interruptions before any step sees the message."""
+    """Base for the root dialog: `commands` are taken before any step of a flow sees the message."""
 
     def __init__(self, dialog_id: str, services: DialogServices) -> None:
         super().__init__(dialog_id)
         self.services = services
+        self.commands: dict[str, Command] = {}
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
         interrupted = await self.interrupt(inner_dc)
@@ -28,28 +46,14 @@ class InterruptibleDialog(ComponentDialog):
         return result
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        """A command in the middle of a flow: help leaves it waiting; any other ends it, then runs."""
         turn = Turn.of(inner_dc.context)
-        if turn.command == "help":
-            await turn.reply(help_card())
-            return DialogTurnResult(DialogTurnStatus.Waiting)  # the question before help still stands
-        if turn.command == "cancel":
-            await inner_dc.cancel_all_dialogs()
-            await turn.reply(strings.CANCELLED)
-            return DialogTurnResult(DialogTurnStatus.Cancelled)
-        if turn.command == "sign out":
-            await inner_dc.cancel_all_dialogs()
-            await sign_out(turn, self.services.tokens)
-            await reminders_off_quietly(turn.context, self.services.reminders)
-            return DialogTurnResult(DialogTurnStatus.Cancelled)
-        if turn.command in (REMIND_ME, STOP_REMINDERS):  # leaves the flow under way, like a fresh `get link`
-            await inner_dc.cancel_all_dialogs()
-            result: DialogTurnResult = await inner_dc.begin_dialog(self.initial_dialog_id)
-            return result
-        if turn.command == GET_LINK:
-            await inner_dc.cancel_all_dialogs()
-            return await self.restart(inner_dc, turn.rest)
-        return None
-
-    async def restart(self, inner_dc: DialogContext, reference: str) -> DialogTurnResult:
-        """Start the get-link flow afresh (a new `get link` in the middle of another)."""
-        raise NotImplementedError
+        command = self.commands.get(turn.command) if turn.command else None
+        if command is None:
+            return None
+        if command.keeps_flow:
+            await command.run(inner_dc, turn, True)
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        await inner_dc.cancel_all_dialogs()
+        answer = await command.run(inner_dc, turn, True)
+        return answer if isinstance(answer, DialogTurnResult) else DialogTurnResult(DialogTurnStatus.Cancelled)

@@ -68,7 +68,8 @@ def typed_reference(turn: Turn) -> str | None:
 
 
 class MeetingDialog(ComponentDialog):
-    """Ends with the meeting (`Meeting.to_state()`), or None when the user has to sign in again."""
+    """Ends with the `Meeting` (a result goes to the parent in the same turn, never into stored state), or None
+    when the user has to sign in again."""
 
     ID = "meeting"
 
@@ -148,7 +149,7 @@ class MeetingDialog(ComponentDialog):
                 await sign_in_again(turn, self.services.tokens)
                 return await step.end_dialog(None)
             return await self.ask_again(step, failure.sentence, "" if is_this_meeting(text) else text)
-        return await step.end_dialog(meeting.to_state())
+        return await step.end_dialog(meeting)
 
     async def done_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         """A new meeting was set up (or not: None)."""

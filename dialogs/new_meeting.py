@@ -70,7 +70,8 @@ def parse_start(day: Any, clock: Any, zone: ZoneInfo | None) -> datetime | None:
 
 
 class NewMeetingDialog(ComponentDialog):
-    """Ends with the new meeting (`Meeting.to_state()`), or None when the user has to sign in again."""
+    """Ends with the new `Meeting` (handed to the parent, never stored), or None when the user has to sign in
+    again."""
 
     ID = "newMeeting"
 
@@ -116,4 +117,4 @@ class NewMeetingDialog(ComponentDialog):
                 await sign_in_again(turn, self.services.tokens)
                 return await step.end_dialog(None)
             return await step.replace_dialog(self.ID, replace(form, error=failure.sentence).to_state())
-        return await step.end_dialog(meeting.to_state())
+        return await step.end_dialog(meeting)

@@ -21,7 +21,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.cards import actions
-from dialogs.commands import GET_LINK, REMIND_ME, clean_text, parse_command
+from dialogs.commands import CANCEL, GET_LINK, HELP, REMIND_ME, clean_text, parse_command
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ _TURN_KEY = "link_bot.turn"
 
 # Card buttons that mean the same as a typed command.
 _ACTION_COMMANDS = {
-    actions.GET_LINK: GET_LINK, actions.HELP: "help", actions.CANCEL: "cancel", actions.REMIND_ME: REMIND_ME
+    actions.GET_LINK: GET_LINK, actions.HELP: HELP, actions.CANCEL: CANCEL, actions.REMIND_ME: REMIND_ME
 }
 
 Reply: TypeAlias = str | Activity | dict[str, Any]  # a sentence, a prepared activity, or an Adaptive Card
