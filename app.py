@@ -29,6 +29,7 @@ from bot.sdk.client_cache import CachingBotFrameworkAuthentication
 from bot.sdk.credentials import CachingCredentialsFactory
 from bot.sdk.meeting_info import this_meeting
 from bot.sdk.sso_exchange import TeamsSsoExchangeMiddleware
+from bot.send_guard import SendGuard
 from bot.shutdown import run
 from bot.storage.state import BotStates, create_dedupe, create_storage, storage_context
 from bot.tenants import TenantAllowListMiddleware
@@ -59,10 +60,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    send_guard = SendGuard(settings.trusted_service_urls, local_mode=settings.local_mode)
     auth = CachingBotFrameworkAuthentication(
-        ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials), session=lambda: app[HTTP]
+        ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials), session=lambda: app[HTTP],
+        guard=send_guard,
     )
-    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=Catalogs.load())
+    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=Catalogs.load(), send_guard=send_guard)
     storage = create_storage(settings)
     states = BotStates(storage)
     app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn

@@ -33,7 +33,8 @@ SDK_PASSTHROUGH: dict[str, str] = {
 }
 
 def is_allowed_graph_endpoint(url: str) -> bool:
-    """https, or http to this machine only (127.0.0.0/8, ::1, exactly `localhost`): users' Graph tokens travel there.
+    """https, or http to this machine only (127.0.0.0/8, ::1, exactly `localhost`): tokens travel there (users' Graph
+    tokens to `GraphEndpoint`, the bot's own to `TrustedServiceUrls`).
     The host is parsed, not prefix-matched, so `http://localhost.evil.example` or `http://127.0.0.1@evil` fail."""
     try:
         parts = urlsplit(url)
@@ -84,6 +85,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 3978
     log_level: str = "INFO"
+    trusted_service_urls: tuple[str, ...] = ()
 
     @property
     def local_mode(self) -> bool:
@@ -172,6 +174,11 @@ class Settings:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
 
         tenants = tuple(t.strip().lower() for t in get("AllowedTenantIds").split(",") if t.strip())
+        trusted = tuple(u.strip() for u in get("TrustedServiceUrls").split(",") if u.strip())
+        for url in trusted:
+            if not is_allowed_graph_endpoint(url):  # the bot's token goes there: https, or http to loopback only
+                raise ConfigError("TrustedServiceUrls must be https URLs (http only for loopback: 127.x, ::1, "
+                                  "localhost)")
         return cls(
             app_id=app_id,
             app_password=app_password,
@@ -188,6 +195,7 @@ class Settings:
             host=get("HOST", "0.0.0.0") or "0.0.0.0",
             port=int(raw_port),
             log_level=log_level,
+            trusted_service_urls=trusted,
         )
 
 

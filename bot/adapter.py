@@ -23,7 +23,7 @@ from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
-from botframework.connector.auth import BotFrameworkAuthentication
+from botframework.connector.auth import BotFrameworkAuthentication, ClaimsIdentity
 
 from bot.pacing import ConversationPacer
 from bot.sdk.auth_cache import AuthenticationCache
@@ -32,6 +32,7 @@ from bot.sdk.fast_msrest import activity_from_json
 from bot.sdk.invoke_once import serialise_invoke_body_once
 from bot.sdk.reply_retry import send_with_retry
 from bot.sdk.turn_cycles import end_turn
+from bot.send_guard import SendGuard
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import cap_text
 from dialogs.turn import activity_locale
@@ -82,10 +83,12 @@ class LinkBotAdapter(CloudAdapter):
     """CloudAdapter with strict request handling, 401 for bad tokens and retried replies."""
 
     def __init__(
-        self, auth: BotFrameworkAuthentication, *, local_mode: bool, catalogs: Catalogs | None = None
+        self, auth: BotFrameworkAuthentication, *, local_mode: bool, catalogs: Catalogs | None = None,
+        send_guard: SendGuard | None = None,
     ) -> None:
         super().__init__(auth)
         self.local_mode = local_mode
+        self.send_guard = send_guard or SendGuard(local_mode=local_mode)
         self.catalogs = catalogs or Catalogs({})
         self.pacer = ConversationPacer()
         self.auth_cache = AuthenticationCache()
@@ -128,6 +131,8 @@ class LinkBotAdapter(CloudAdapter):
                 return checked
             auth_result = checked
             self.auth_cache.put(auth_header, activity, auth_result)
+        if not self.local_mode:
+            self.send_guard.saw(activity.service_url)  # the JWT's serviceurl claim vouches for it
 
         try:
             # The whole turn (middleware, bot, error handler) speaks the user's language.
@@ -148,6 +153,17 @@ class LinkBotAdapter(CloudAdapter):
             return await super().run_pipeline(context, callback)
         finally:
             end_turn(context)
+
+    async def process_proactive(
+        self, claims_identity: ClaimsIdentity, continuation_activity: Activity, audience: str, logic: Any
+    ) -> None:
+        """Every proactive turn is a private send: its reference is admitted by the send guard first (a trusted
+        origin, a personal chat the user is in), so a refused one runs nothing and sends nothing, not even the turn
+        error handler's apology. RefusedReference otherwise."""
+        factory = self.bot_framework_authentication.create_connector_factory(claims_identity)
+        connector = await factory.create(continuation_activity.service_url, audience)  # the origin is checked here
+        await self.send_guard.admit_private(continuation_activity, connector)
+        await super().process_proactive(claims_identity, continuation_activity, audience, logic)
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         """One activity at a time, each retried on the statuses Teams asks bots to retry."""

@@ -8,7 +8,10 @@ time. The flow then runs as a proactive turn in that chat, so its dialog state i
 user's replies there continue it. When Teams refuses the chat (403: the app is not installed for the user; 404),
 the shared chat hears how to open the bot personally, and nothing else happens.
 
-The kept reference is plain JSON data (conversation id, service URL, tenant), one document per user.
+The kept reference is plain JSON data (conversation id, service URL, tenant), one document per user. It is never
+trusted for being there: the adapter's send guard (bot/send_guard.py) admits it only for a Teams connector's origin, a
+personal chat's id and a chat Teams says the user is in; a refused reference is dropped (logged without the URL) and
+the chat opened afresh.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from botbuilder.schema import (
 )
 
 from bot.sdk.reply_retry import reply_status, send_with_retry
+from bot.send_guard import UNCONFIRMED, RefusedReference, is_personal_conversation_id
 from dialogs.cards import strings
 from dialogs.turn import Turn
 
@@ -79,12 +83,14 @@ class PersonalChat:
         if not isinstance(data, dict) or data.get("version") != SCHEMA_VERSION:
             return None
         conversation, service_url, tenant = data.get("conversationId"), data.get("serviceUrl"), data.get("tenantId")
-        if not (isinstance(conversation, str) and conversation and isinstance(service_url, str) and service_url):
+        if not (isinstance(conversation, str) and is_personal_conversation_id(conversation)
+                and isinstance(service_url, str) and service_url):
             return None
         return cls(conversation, service_url, tenant if isinstance(tenant, str) and tenant else None)
 
     def reference(self, context: TurnContext) -> ConversationReference:
-        """A reference to this chat for the user and bot of `context`'s activity."""
+        """A reference to this chat for the user and bot of `context`'s activity. It carries no conversation kind:
+        the send guard marks it personal once it has checked it."""
         activity = context.activity
         return ConversationReference(
             activity_id=None,
@@ -94,9 +100,7 @@ class PersonalChat:
                 aad_object_id=getattr(activity.from_property, "aad_object_id", None),
             ),
             bot=activity.recipient,
-            conversation=ConversationAccount(
-                id=self.conversation_id, conversation_type="personal", is_group=False, tenant_id=self.tenant_id
-            ),
+            conversation=ConversationAccount(id=self.conversation_id, tenant_id=self.tenant_id),
             channel_id=activity.channel_id,
             locale=activity.locale,
             service_url=self.service_url,
@@ -129,6 +133,8 @@ class PersonalChats:
         """Keep the reference of a personal chat the user wrote in; written once per user and process."""
         activity, turn = context.activity, Turn.of(context)
         if not turn.is_personal or activity.conversation is None or not activity.service_url or not turn.user_id:
+            return
+        if not is_personal_conversation_id(activity.conversation.id):
             return
         key = storage_key(context)
         if self._written.get(key) == activity.conversation.id:
@@ -242,5 +248,10 @@ class PersonalChats:
         adapter = context.adapter
         identity = context.turn_state.get(BotAdapter.BOT_IDENTITY_KEY)
         audience = context.turn_state.get(BotAdapter.BOT_OAUTH_SCOPE_KEY)
-        await adapter.continue_conversation(chat.reference(context), turn, claims_identity=identity, audience=audience)
+        try:
+            await adapter.continue_conversation(chat.reference(context), turn, claims_identity=identity,
+                                                audience=audience)
+        except RefusedReference as refused:  # nothing ran or was sent; a reference shown wrong is dropped
+            log.warning("a personal chat reference was refused: %s", refused.reason)
+            return Outcome.FAILED if refused.kind == UNCONFIRMED else Outcome.REFUSED
         return outcome

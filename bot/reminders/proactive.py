@@ -17,6 +17,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, Con
 from bot.reminders.records import ConversationRef, Subscription
 from bot.reminders.scheduler import Outcome
 from bot.sdk.reply_retry import reply_status
+from bot.send_guard import CHAT, RefusedReference
 from dialogs.cards.language import Catalogs, speaking
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,7 @@ def to_reference(ref: ConversationRef) -> ConversationReference:
     return ConversationReference(
         user=ChannelAccount(id=ref.user_id, aad_object_id=ref.user_aad_id),
         bot=ChannelAccount(id=ref.bot_id, name=ref.bot_name),
-        conversation=ConversationAccount(
-            id=ref.conversation_id, conversation_type="personal", is_group=False, tenant_id=ref.tenant_id
-        ),
+        conversation=ConversationAccount(id=ref.conversation_id, tenant_id=ref.tenant_id),  # kind: the send guard's
         channel_id=ref.channel_id,
         service_url=ref.service_url,
     )
@@ -119,6 +118,9 @@ class ProactiveSender:
                 )
             if failure is not None:
                 raise failure
+        except RefusedReference as refused:  # never sent: a stored reference the send guard will not use
+            log.warning("a reminder's chat reference was refused: %s", refused.reason)
+            return Outcome.GONE if refused.kind == CHAT else Outcome.FAILED  # an origin: another instance may know it
         except Exception as exc:
             status = reply_status(exc)
             if status in GONE_STATUSES:

@@ -7,7 +7,8 @@ requests Session, built before any I/O (its cost: README, SDK-defect table). The
 id serve every turn.
 Before handing out a cached client, its bot token is refreshed off the event loop when due (bot/sdk/credentials.py).
 Given the app's aiohttp session, each cached client also sends through it on the event loop instead of `requests`
-in a thread pool (bot/sdk/aiohttp_transport.py), and (de)serialises with bot/sdk/fast_msrest.py.
+in a thread pool (bot/sdk/aiohttp_transport.py), and (de)serialises with bot/sdk/fast_msrest.py. Every factory it
+hands out is wrapped by the app's send guard (bot/send_guard.py), so no client is built for an untrusted service URL.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from botframework.connector.auth import (
 from bot.sdk.aiohttp_transport import SessionSource, use_aiohttp
 from bot.sdk.credentials import CachedAppCredentials
 from bot.sdk.fast_msrest import use_fast_serializer
+from bot.send_guard import GuardedConnectorFactory, SendGuard
 
 MAX_CLIENTS = 64  # service URLs are a handful per cloud region; a bound keeps a hostile stream from growing it
 
@@ -66,14 +68,18 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     """Delegates everything to the SDK's authentication, caching the clients it builds per turn; with `session`
     (the app's aiohttp session, read when a client is first built) the cached clients send through it."""
 
-    def __init__(self, inner: BotFrameworkAuthentication, session: SessionSource | None = None) -> None:
+    def __init__(self, inner: BotFrameworkAuthentication, session: SessionSource | None = None,
+                 guard: SendGuard | None = None) -> None:
         self._inner = inner
         self._session = session
+        self._guard = guard
         self._connectors: dict[tuple[str, str, str], Any] = {}
         self._token_clients: dict[str, UserTokenClient] = {}
 
     def _wrap(self, factory: ConnectorFactory) -> ConnectorFactory:
-        return CachingConnectorFactory(factory, self._connectors, str(getattr(factory, "_app_id", "")), self._session)
+        app_id = str(getattr(factory, "_app_id", ""))
+        cached = CachingConnectorFactory(factory, self._connectors, app_id, self._session)
+        return cached if self._guard is None else GuardedConnectorFactory(cached, self._guard)
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)

@@ -134,6 +134,7 @@ class LoopbackCloud:
             "OAuthUrl": self.token_service.base_url,
             "CallerId": "urn:botframework:azure",
             "ConnectionName": self.token_service.connection_name,
+            "TrustedServiceUrls": self.connector.service_url,
         }
         env.update(overrides)
         return env

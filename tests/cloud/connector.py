@@ -194,8 +194,9 @@ class FakeConnector:
             case "GET", ["v3", "conversations", conversation, "pagedmembers"]:
                 members = [u.channel_account() for u in self._directory.members(conversation)]
                 return web.json_response({"members": members, "continuationToken": None})
-            case "GET", ["v3", "conversations", _, "members", member_id]:
-                if (user := self._directory.find(member_id)) is None:
+            case "GET", ["v3", "conversations", conversation, "members", member_id]:
+                user = self._directory.find(member_id)
+                if user is None or user not in self._directory.members(conversation):
                     return _error(404, "MemberNotFoundInConversation", "The member is not in this conversation.")
                 return web.json_response(user.channel_account())
             case "GET", ["v3", "teams", team_id]:
