@@ -114,6 +114,7 @@ def carry_client_info(shared: TurnContext, private: TurnContext) -> None:
     target.local_timezone = getattr(source, "local_timezone", None)
     target.entities = [e for e in source.entities or [] if getattr(e, "type", None) == "clientInfo"] or None
     target.locale = source.locale
+    Turn.forget(private)  # anything that read the turn before (a middleware) read it without them
 
 
 def storage_key(context: TurnContext) -> str:

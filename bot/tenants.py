@@ -10,7 +10,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot.errors import invoke_error_body
 from dialogs.cards import strings
-from dialogs.turn import Turn
+from dialogs.turn import activity_tenant
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,9 @@ class TenantAllowListMiddleware(Middleware):
         self.allowed = frozenset(t.lower() for t in allowed)
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
-        tenant = (Turn.of(context).tenant_id or "").lower()
+        # Read from the activity, not through Turn.of: that would keep this turn's reading before a proactive turn's
+        # callback completes its activity (the private flow's time zone and locale, bot/private_chat.py).
+        tenant = (activity_tenant(context.activity) or "").lower()
         if tenant in self.allowed:
             await logic()
             return

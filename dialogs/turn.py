@@ -59,6 +59,14 @@ def _time_zone(activity: Activity) -> str | None:
     return None
 
 
+def activity_tenant(activity: Activity) -> str | None:
+    """The tenant Teams says the activity comes from (`channelData.tenant.id`, else the conversation's)."""
+    tenant = _dict(_dict(activity.channel_data).get("tenant")).get("id") or getattr(
+        activity.conversation, "tenant_id", None
+    )
+    return str(tenant) if tenant else None
+
+
 def _conversation_kind(activity: Activity) -> str:
     """personal, groupChat or channel. Fails closed: without a type, a conversation flagged as a group (or any
     conversation with a meeting) is shared, so private content is never sent to it."""
@@ -123,7 +131,7 @@ class Turn:
             command, rest = None, ""
         data = _dict(activity.channel_data)
         meeting_id = _dict(data.get("meeting")).get("id")
-        tenant = _dict(data.get("tenant")).get("id") or getattr(activity.conversation, "tenant_id", None)
+        tenant = activity_tenant(activity)
         sender = activity.from_property
         return cls(
             context=context,
@@ -137,7 +145,7 @@ class Turn:
             time_zone=_time_zone(activity),
             conversation_kind=_conversation_kind(activity),
             meeting_id=meeting_id if isinstance(meeting_id, str) and meeting_id else None,
-            tenant_id=str(tenant) if tenant else None,
+            tenant_id=tenant,
             user_id=str(getattr(sender, "id", "") or ""),
         )
 

@@ -162,9 +162,13 @@ async def test_get_link_with_a_reference_runs_privately(cloud, sim, alice_signed
     assert_nothing_private(group.sent, secrets=secrets, cloud=cloud)
 
 
-async def test_plain_get_link_offers_the_calendar_privately(cloud, sim, alice_signed_in):
+@pytest.mark.parametrize("allow_list", [False, True], ids=["any-tenant", "AllowedTenantIds"])
+async def test_plain_get_link_offers_the_calendar_privately(cloud, sim, alice_signed_in, allow_list):
+    """With `AllowedTenantIds` too (issue 28, hole 6: its middleware read the private turn before the user's time
+    zone was carried into it, so the choices showed UTC)."""
     event = sim.add_event(cloud.user("alice").aad_object_id, "Pension check-in", SOON, attendees=("Jordan Lee",))
-    async with running_bot(cloud, sim) as bot:
+    env = {"AllowedTenantIds": cloud.tenant_id} if allow_list else {}
+    async with running_bot(cloud, sim, **env) as bot:
         group, private = chats(bot, **GROUP)
         group.options["timezone"] = "America/New_York"
         await group.say("get link")
