@@ -32,7 +32,7 @@ from dialogs.text_link import confirm_card, text_the_link
 from dialogs.turn import Turn
 from graph.client import within
 from graph.models import parse_datetime
-from graph.references import MeetingReference, ReferenceKind, parse_meeting_reference
+from graph.references import MeetingReference, ReferenceKind, is_client_link, parse_meeting_reference
 
 FORM_INPUTS = (
     actions.INPUT_MEETING_REF,
@@ -99,13 +99,13 @@ def _moment(value: Any) -> datetime | None:
 def compose_from(data: dict[str, Any], time_zone: str | None) -> dict[str, Any] | None:
     """The compose card from an "Insert into message" button's data; None when it carries no usable link.
 
-    The data came back through the Teams client, so it is checked like any input: an https link of sane length
-    without spaces or control characters, short plain strings, times with an offset. Only the fields the compose
-    card shows are read: there is nothing through which an email address or phone number could reach it."""
+    The data came back through the Teams client, so it is checked like any input (a forged submit may carry any
+    link, which the card would brand as ours): a join link on a host Graph gives client links on
+    (`graph.references.is_client_link`) of sane length, short plain strings, times with an offset. Only the fields
+    the compose card shows are read: there is nothing through which an email address or phone number could reach
+    it."""
     link = data.get(actions.DATA_LINK)
-    if not isinstance(link, str) or len(link) > MAX_LINK_LENGTH or not link.startswith("https://"):
-        return None
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in link):
+    if not isinstance(link, str) or len(link) > MAX_LINK_LENGTH or not is_client_link(link):
         return None
     return compose_card(
         join_url=link,

@@ -35,6 +35,10 @@ TEAMS_HOST = "teams.microsoft.com"
 BOOKINGS_HOSTS = frozenset({"outlook.office.com", "outlook.office365.com"})
 _PERSONAL_HOSTS = frozenset({"teams.live.com"})
 _NATIONAL_DOMAINS = ("microsoft.us", "microsoftonline.cn")
+# Where Graph's client links live (global service only): getVirtualAppointmentJoinWebUrl returns
+# `https://visit.teams.microsoft.com/webrtc-svc/api/route?...` (its documented example), a Bookings appointment's
+# `joinWebUrl` / `anonymousJoinWebUrl` are Teams meeting links on teams.microsoft.com.
+CLIENT_LINK_HOSTS = frozenset({"visit.teams.microsoft.com", TEAMS_HOST})
 
 
 class ReferenceKind(StrEnum):
@@ -119,6 +123,19 @@ _MAX_URL = 4096
 _THREAD_START = re.compile(r"19(?::|%3a)meeting_", re.IGNORECASE)
 _THREAD_RUN = re.compile(r"[^/@%\s]+")
 _THREAD_END = re.compile(r"(?:@|%40)thread\.v2", re.IGNORECASE)
+
+
+def is_client_link(url: str) -> bool:
+    """A join link on a host Graph gives client links on: https, default port, no user info, no spaces."""
+    if len(url) > _MAX_URL or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and port in (None, 443) and parts.username is None and parts.password is None
+            and (parts.hostname or "") in CLIENT_LINK_HOSTS)
 
 
 def _strip_wrapping(text: str) -> str:

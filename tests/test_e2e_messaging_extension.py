@@ -277,6 +277,26 @@ async def test_insert_into_message_puts_the_link_subject_time_and_name_but_never
     assert cloud.connector.activities == []
 
 
+@pytest.mark.parametrize("link", [
+    "https://evil.example/login",
+    "https://teams.microsoft.com.evil.example/l/meetup-join/x",
+    "https://visit.teams.microsoft.com@evil.example/webrtc-svc/api/route",
+    "https://visit.teams.microsoft.com:8443/webrtc-svc/api/route",
+    "http://visit.teams.microsoft.com/webrtc-svc/api/route",
+])
+async def test_a_forged_insert_with_a_link_graph_never_gives_gets_the_plain_error(cloud, sim, link):
+    """Issue 28, hole 7: "Insert into message" brands the link as ours, so only a Teams client link is inserted."""
+    meeting = alice_meeting(cloud, sim, subject="Mortgage review")
+    cloud.token_service.give_token("alice")
+    async with running_bot(cloud, sim) as bot:
+        status, body = await bot.post(submit(cloud, meeting.join_web_url))
+        insert = button_data(task_result_of(body), "insertLink")
+        status, body = await bot.post(press(cloud, {**insert, "link": link}))
+    assert status == 200
+    assert "composeExtension" not in body and link not in json.dumps(body)
+    assert strings.ERR_EXPIRED_CARD in texts(form_of(body))
+
+
 async def test_text_the_link_from_the_task_module_confirms_that_number_then_sends(cloud, sim):
     meeting = alice_meeting(cloud, sim)
     cloud.token_service.give_token("alice")
