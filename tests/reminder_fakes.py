@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.reminders.records import ConversationRef, Subscription
 from bot.reminders.schedule import Occurrence
-from bot.reminders.scheduler import NoToken, Outcome, Throttled
+from bot.reminders.scheduler import Commit, NoToken, Outcome, Throttled
 
 
 def subscription(user: str, lead: int = 15, revision: str = "1") -> Subscription:
@@ -45,8 +45,12 @@ class Outbox:
     sign_in_asks: list[str] = field(default_factory=list)
     outcome: dict[str, Outcome] = field(default_factory=dict)
 
-    async def announce(self, subscription: Subscription, occurrence: Occurrence) -> Outcome:
+    async def announce(self, subscription: Subscription, occurrence: Occurrence, commit: Commit) -> Outcome:
         outcome = self.outcome.get(subscription.user_key, Outcome.SENT)
+        if outcome in (Outcome.NO_TOKEN, Outcome.FAILED):  # before the send: the lookups failed
+            return outcome
+        if not await commit():
+            return Outcome.SKIPPED
         if outcome is Outcome.SENT:
             now = self.clock.now()  # type: ignore[attr-defined]
             self.sent.append((subscription.user_key, occurrence.meeting_key, occurrence.start, now))

@@ -1,5 +1,5 @@
 """Reminders across instances on Azurite: the Blob store's claims and conditional writes, the poller lease, and two
-pollers that announce each meeting exactly once, also when the lease holder dies mid-run."""
+pollers that announce each meeting at most once, also when the lease holder dies mid-run."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from azure.storage.blob.aio import BlobServiceClient
 from bot.reminders.blob_store import LEASE_S, POLLER, SUBSCRIPTIONS, BlobPollerLease, BlobReminderStore
 from bot.reminders.clock import ManualClock
 from bot.reminders.scheduler import ReminderScheduler, ReminderService
-from bot.reminders.store import CLAIM_TTL_S
 from bot.storage.blob import BlobStorage
 from tests.azurite import Azurite
 from tests.reminder_fakes import Calendar, Outbox, subscription
@@ -68,17 +67,16 @@ async def test_an_unreadable_subscription_is_skipped_not_fatal(instances: list[B
     assert [s.subscription.user_key for s in await store.list()] == ["29:alice"]
 
 
-async def test_a_claim_is_won_once_and_a_lapsed_one_taken_over_once(instances: list[BlobStorage]) -> None:
+async def test_a_claim_is_won_once_and_never_taken_over(instances: list[BlobStorage]) -> None:
+    """At most once (issue 28, hole 3): a pending claim whose holder died mid-send is never taken over, however late
+    (no instance's wall clock decides), and a sent one is final."""
     a, b = (BlobReminderStore(s.container) for s in instances)
     first = await asyncio.gather(*(store.claim("k", T0, T0 + MIN) for store in (a, b, a, b)))
-    assert sum(ticket is not None for ticket in first) == 1
-    assert await b.claim("k", T0 + timedelta(seconds=CLAIM_TTL_S - 1), T0 + MIN) is None  # still pending
-    later = T0 + timedelta(seconds=CLAIM_TTL_S + 1)  # its holder died mid-send
-    again = await asyncio.gather(*(store.claim("k", later, T0 + MIN) for store in (a, b, a, b)))
-    winners = [t for t in again if t is not None]
-    assert len(winners) == 1
-    await a.mark_sent(winners[0])
-    assert await b.claim("k", later + timedelta(hours=1), T0 + MIN) is None  # sent is final
+    [ticket] = [t for t in first if t is not None]
+    assert await a.announced("k") and not await a.announced("other")
+    assert await b.claim("k", T0 + timedelta(days=1), T0 + MIN) is None  # its holder died mid-send: still never
+    await a.mark_sent(ticket)
+    assert await b.claim("k", T0 + timedelta(days=2), T0 + MIN) is None  # sent is final
 
 
 async def test_a_released_claim_can_be_claimed_again(instances: list[BlobStorage]) -> None:
@@ -169,7 +167,7 @@ async def test_two_instances_announce_each_meeting_once_and_survive_the_holder_d
 
 
 async def test_even_two_pollers_at_once_announce_each_meeting_once(instances: list[BlobStorage]) -> None:
-    """Split brain (a holder that stalled past its lease and woke up polling): the claims alone keep it exactly once."""
+    """Split brain (a holder that stalled past its lease and woke up polling): the claims alone keep it at most once."""
     clock, calendar = ManualClock(T0), Calendar()
     outbox = Outbox(clock)
     stores = [BlobReminderStore(s.container) for s in instances]

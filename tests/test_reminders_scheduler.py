@@ -198,3 +198,72 @@ async def test_the_memory_store_forgets_claims_of_long_past_meetings() -> None:
         assert len(store._claims) <= 4097  # swept: bounded by recent meetings, not by history
     assert await store.claim("new", T0, T0 + MIN) is not None
     assert await store.claim("new", T0, T0 + MIN) is None  # recent claims are kept
+
+
+class UnreliableLease:
+    """A lease whose first renewal raises (`raises`) or never answers (`hangs`); after a hang another instance holds
+    it, so acquiring fails from then on."""
+
+    duration_s = 15.0
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.renewals = 0
+        self.acquired = 0
+
+    async def acquire(self) -> bool:
+        self.acquired += 1
+        return self.acquired == 1 or self.mode == "raises"
+
+    async def renew(self) -> bool:
+        self.renewals += 1
+        if self.renewals == 1 and self.mode == "raises":
+            raise RuntimeError("storage unreachable")
+        if self.mode == "hangs":
+            await asyncio.Event().wait()
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+async def wait_until(condition: object, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_lease_renewal_that_raises_never_ends_polling_for_good() -> None:
+    """Issue 28, hole 8: an exception from the renewal used to end the poller task on that instance forever."""
+    rig = Rig()
+    lease = UnreliableLease("raises")
+    rig.service = ReminderService(lease, rig.scheduler, renew_every_s=0.02, retry_every_s=0.01)
+    rig.service.start()
+    try:
+        await wait_until(lambda: lease.renewals >= 1 and lease.acquired >= 2 and rig.service.leader)
+        await rig.store.put(subscription("alice"))
+        rig.calendar.meetings["alice"] = {"m": T0 + 20 * MIN}
+        await rig.run_for(10 * 60)
+        assert [m for _, m, *_ in rig.outbox.sent] == ["m"]
+    finally:
+        await rig.service.stop()
+
+
+async def test_a_renewal_that_hangs_stops_the_sending_at_once() -> None:
+    """Issue 28, hole 3: a holder whose renewal hangs must stop polling before the lease can lapse, not keep sending
+    beside the instance that holds the lease now."""
+    rig = Rig()
+    lease = UnreliableLease("hangs")
+    rig.service = ReminderService(lease, rig.scheduler, renew_every_s=0.02, retry_every_s=0.01)
+    await rig.store.put(subscription("alice"))
+    rig.calendar.meetings["alice"] = {"m": T0 + 20 * MIN}
+    rig.service.start()
+    try:
+        await wait_until(lambda: lease.renewals >= 1)
+        await wait_until(lambda: not rig.service.leader)
+        rig.clock.advance(10 * 60)
+        await asyncio.sleep(0.1)
+        assert rig.outbox.sent == []
+    finally:
+        await rig.service.stop()

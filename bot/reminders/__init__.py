@@ -1,5 +1,5 @@
 """Opt-in reminders (DESIGN.md section 10): before each upcoming meeting a user organises, the client link in their
-1:1 chat, exactly once across any number of instances.
+1:1 chat, at most once across any number of instances.
 
 `schedule` is the pure part (what is due, given a clock, a subscription and the meetings); `records` the stored
 shapes; `store`/`blob_store` the memory and Blob stores with the per-occurrence claim and the poller lease;

@@ -21,7 +21,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from bot.reminders.proactive import ProactiveSender, UserTokens
 from bot.reminders.records import Subscription
 from bot.reminders.schedule import Occurrence
-from bot.reminders.scheduler import NoToken, Outcome, Throttled
+from bot.reminders.scheduler import Commit, NoToken, Outcome, Throttled
 from dialogs.cards import strings
 from dialogs.client_details import ClientDetails, region_from_locale, validate_client_details
 from dialogs.link import link_card
@@ -122,7 +122,7 @@ class CardAnnouncer:
         self.sender = sender
         self.now = now
 
-    async def announce(self, subscription: Subscription, occurrence: Occurrence) -> Outcome:
+    async def announce(self, subscription: Subscription, occurrence: Occurrence, commit: Commit) -> Outcome:
         choice = occurrence.item
         if not isinstance(choice, MeetingChoice):
             raise TypeError("a reminder occurrence carries a MeetingChoice")
@@ -150,6 +150,8 @@ class CardAnnouncer:
             )
             await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
 
+        if not await commit():  # claimed right before the send, after every lookup
+            return Outcome.SKIPPED
         return await self.sender.send(subscription, deliver)
 
     async def meeting_of(

@@ -3,7 +3,7 @@
 Blob names sit under `reminders/`, which no state blob can have (state keys are escaped, "/" included), so the two
 never collide:
 - `reminders/subscriptions/<user>`: one subscription document per user, updated with ETag conditions;
-- `reminders/sent/<key>`: one claim per announced occurrence, created with If-None-Match: * (the exactly-once step);
+- `reminders/sent/<key>`: one claim per announced occurrence, created with If-None-Match: * (the at-most-once step);
 - `reminders/poller`: an empty blob whose lease decides which instance polls.
 """
 
@@ -25,7 +25,7 @@ from azure.core.exceptions import (
 from azure.storage.blob.aio import BlobLeaseClient, ContainerClient
 
 from bot.reminders.records import MAX_RECORD_BYTES, Claim, Subscription, UnreadableRecord
-from bot.reminders.store import CLAIM_TTL_S, ClaimTicket, PollerLease, Stored
+from bot.reminders.store import ClaimTicket, PollerLease, Stored
 from bot.storage.blob import blob_name
 from bot.storage.claims import JSON as _JSON
 from bot.storage.claims import claim_blob
@@ -145,15 +145,22 @@ class BlobReminderStore:
             log.warning("skipped an unreadable reminder subscription (%s)", exc)
             return None
 
+    async def announced(self, key: str) -> bool:
+        try:
+            await self.container.get_blob_client(SENT + key).get_blob_properties()
+        except ResourceNotFoundError:
+            return False
+        return True
+
     async def claim(self, key: str, now: datetime, start: datetime) -> ClaimTicket | None:
-        pending = Claim(version=1, state="pending", expires=now.timestamp() + CLAIM_TTL_S, start=start.isoformat())
+        pending = Claim(version=1, state="pending", start=start.isoformat())
 
         def held(body: bytes) -> bool:
             try:
-                claim = Claim.from_json(body)
+                Claim.from_json(body)
             except UnreadableRecord:
-                return False  # not ours: taken over like a lapsed claim
-            return claim.state == "sent" or claim.expires > now.timestamp()
+                return False  # not ours: taken over (whoever can write the container can delete it anyway)
+            return True  # sent, being sent, or lost mid-send: never twice, never lapses
 
         etag = await claim_blob(self.container.get_blob_client(SENT + key), pending.to_json(),
                                 max_bytes=MAX_RECORD_BYTES, held=held)
@@ -165,7 +172,7 @@ class BlobReminderStore:
         if found is None or found[1] != ticket.etag:
             return
         claim = Claim.from_json(found[0])
-        sent = Claim(version=1, state="sent", expires=claim.expires, start=claim.start)
+        sent = Claim(version=1, state="sent", start=claim.start)
         try:
             await blob.upload_blob(sent.to_json(), overwrite=True, content_settings=_JSON, etag=ticket.etag,
                                    match_condition=MatchConditions.IfNotModified)

@@ -127,7 +127,9 @@ class ProactiveSender:
                 log.info("the user's chat refused a reminder (%s)", status)
                 return Outcome.GONE
             log.warning("a reminder could not be sent: %s %s", type(exc).__name__, status or "")
-            return Outcome.FAILED
+            # Teams answered an error: nothing was posted, a later check tries again. No answer at all (a timeout,
+            # the connection lost): it may have been posted, so it is never sent again (at most once).
+            return Outcome.FAILED if status is not None else Outcome.UNCERTAIN
         if not delivered:  # a middleware stopped the turn (the tenant is no longer allowed)
             return Outcome.GONE
         return Outcome.SENT

@@ -1,7 +1,9 @@
 """The reminder documents in the store: small typed shapes, plain versioned JSON, strictly validated on read.
 
 Nothing in a document names a type or a module; unknown fields, a wrong version, out-of-range values or oversized
-strings make it unreadable (`UnreadableRecord`), and the caller treats that one record as absent.
+strings make it unreadable (`UnreadableRecord`), and the caller treats that one record as absent. msgspec checks
+constraints when it decodes, not when a Struct is built, so `to_json` decodes what it encoded before anything is
+stored: a record that could not be read back is never written (UnreadableRecord at write time).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Subscription(_Record, frozen=True):
     paused: bool = False
 
     def to_json(self) -> bytes:
-        return _ENCODER.encode(self)
+        return _checked(_SUBSCRIPTION, self)
 
     @classmethod
     def from_json(cls, body: bytes) -> Subscription:
@@ -67,16 +69,17 @@ class Subscription(_Record, frozen=True):
 
 
 class Claim(_Record, frozen=True):
-    """The exactly-once record of one announcement: `pending` while the holder sends (until `expires`, wall-clock
-    seconds, after which another poller may take it over), `sent` once delivered."""
+    """The at-most-once record of one announcement: `pending` from just before the send until it is marked `sent`.
+    Never taken over: a pending claim whose holder died mid-send stays, and that reminder is not sent again.
+    (`expires` is what the first version wrote; read, never compared: no instance's wall clock decides anything.)"""
 
     version: Literal[1]
     state: Literal["pending", "sent"]
-    expires: float
+    expires: float = 0.0
     start: Short = ""  # the occurrence's start (ISO), so old records can be swept
 
     def to_json(self) -> bytes:
-        return _ENCODER.encode(self)
+        return _checked(_CLAIM, self)
 
     @classmethod
     def from_json(cls, body: bytes) -> Claim:
@@ -86,6 +89,13 @@ class Claim(_Record, frozen=True):
 _ENCODER = msgspec.json.Encoder()
 _SUBSCRIPTION = msgspec.json.Decoder(Subscription)
 _CLAIM = msgspec.json.Decoder(Claim)
+
+
+def _checked(decoder: msgspec.json.Decoder[T], record: object) -> bytes:
+    """The record's JSON, once it is known to read back (UnreadableRecord otherwise: it is not written)."""
+    body = _ENCODER.encode(record)
+    _decode(decoder, body)
+    return body
 
 
 def _decode(decoder: msgspec.json.Decoder[T], body: bytes) -> T:

@@ -49,7 +49,7 @@ def _fraction(*parts: str) -> float:
 
 
 def announcement_key(user_key: str, meeting_key: str, start: datetime) -> str:
-    """The exactly-once key of one announcement: user, meeting and start (UTC, to the second)."""
+    """The at-most-once key of one announcement: user, meeting and start (UTC, to the second)."""
     moment = start.astimezone(UTC).replace(microsecond=0).isoformat()
     return hashlib.sha256("\x1f".join((user_key, meeting_key, moment)).encode()).hexdigest()
 

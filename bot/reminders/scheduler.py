@@ -1,8 +1,11 @@
 """The poller: one instance at a time (the lease holder) checks every subscribed user's meetings and announces
-what `schedule.plan_check` says is due, each occurrence exactly once (a claim in the shared store).
+what `schedule.plan_check` says is due, each occurrence at most once (a claim in the shared store, made right before
+the send, after re-reading the subscription and checking the lease is still held).
 
 `ReminderService` is the lifecycle: try for the lease, poll while holding it (renewing it), stop the moment it is
-lost, and hand it back on shutdown (SIGTERM runs the app's cleanup). `ReminderScheduler` is one polling session: it
+lost (a renewal that fails, raises or hangs), and hand it back on shutdown (SIGTERM runs the app's cleanup, after
+in-flight turns drain). Between renewals the scheduler checks `holding()` (the lease's own time, on this instance's
+monotonic clock) before every claim and send. `ReminderScheduler` is one polling session: it
 starts with every user's first check within a minute (a restart, or a takeover, misses nothing that is still due),
 re-reads the subscription list every `DISCOVERY_S`, and bounds Graph traffic: at most `concurrency` users at once,
 each on their own phase, throttled users not before Graph's Retry-After.
@@ -14,7 +17,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -26,11 +29,15 @@ from bot.reminders import schedule
 from bot.reminders.clock import Clock
 from bot.reminders.records import Subscription
 from bot.reminders.schedule import Occurrence
-from bot.reminders.store import PollerLease, ReminderStore, Stored
+from bot.reminders.store import ClaimTicket, PollerLease, ReminderStore, Stored
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 8
+MARK_ATTEMPTS = 3  # marking a sent claim is retried (never the send); a claim left pending is never resent
+LEASE_MARGIN_S = 2.0  # stop claiming and sending this long before the lease could lapse
+
+Commit = Callable[[], Awaitable[bool]]
 
 
 class NoToken(Exception):
@@ -49,7 +56,9 @@ class Outcome(enum.Enum):
     SENT = "sent"
     NO_TOKEN = "no token"  # noqa: S105 - ask the user to sign in again, then pause
     GONE = "gone"  # the connector says the chat is gone (403/404: app uninstalled): remove the subscription
-    FAILED = "failed"  # transient: try again at the next check
+    FAILED = "failed"  # nothing was sent (Graph failed, or Teams answered an error): try again at the next check
+    UNCERTAIN = "uncertain"  # the send got no answer (timeout, connection lost): maybe posted, so never resent
+    SKIPPED = "skipped"  # `commit` said no (claimed elsewhere, stopped, the lease lost): nothing sent
 
 
 class MeetingSource(Protocol):
@@ -59,8 +68,9 @@ class MeetingSource(Protocol):
 
 
 class Announcer(Protocol):
-    async def announce(self, subscription: Subscription, occurrence: Occurrence) -> Outcome:
-        """Send the reminder card to the user's 1:1 chat."""
+    async def announce(self, subscription: Subscription, occurrence: Occurrence, commit: Commit) -> Outcome:
+        """Look the meeting up, then, only if `commit()` says yes (it claims the occurrence), send the reminder card
+        to the user's 1:1 chat; SKIPPED when it said no."""
         ...
 
     async def ask_to_sign_in(self, subscription: Subscription) -> Outcome:
@@ -85,7 +95,9 @@ class ReminderScheduler:
         clock: Clock,
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
+        holding: Callable[[], bool] = lambda: True,
     ) -> None:
+        self.holding = holding  # the poller lease is still ours (ReminderService sets it)
         self.store = store
         self.source = source
         self.announcer = announcer
@@ -169,21 +181,44 @@ class ReminderScheduler:
         user.next_check = plan.next_check
 
     async def _announce_once(self, user: _User, occurrence: Occurrence) -> bool:
-        """Claim, send, record. False when the user is gone or paused (stop checking them)."""
+        """Look up, claim, send, record; at most once. False when the user is gone, stopped or paused (stop checking
+        them). The claim comes last before the send: the subscription re-read (so `stop reminders` stops at once),
+        the lease still held; and a sent claim is marked with retries, never by sending again."""
         sub = user.stored.subscription
         key = schedule.announcement_key(sub.user_key, occurrence.meeting_key, occurrence.start)
-        ticket = await self.store.claim(key, self.clock.now(), occurrence.start)
-        if ticket is None:
-            return True  # announced already (or being announced by a poller that still may finish)
+        if not self.holding() or await self.store.announced(key):
+            return True  # announced (or lost mid-send: never twice); or not ours to send any more
+        ticket: ClaimTicket | None = None
+        stopped = False
+
+        async def commit() -> bool:
+            nonlocal ticket, stopped
+            current = await self.store.get(sub.user_key)
+            if current is None or current.subscription.paused or current.subscription.revision != sub.revision:
+                stopped = current is None or current.subscription.paused
+                return False  # stopped, paused, or opted in again since (the next discovery looks afresh)
+            if not self.holding():
+                return False
+            ticket = await self.store.claim(key, self.clock.now(), occurrence.start)
+            if ticket is not None and not self.holding():  # lost while claiming: give it back, send nothing
+                await self.store.release(ticket)
+                ticket = None
+            return ticket is not None
+
         try:
-            outcome = await self.announcer.announce(sub, occurrence)
+            outcome = await self.announcer.announce(sub, occurrence, commit)
         except Exception as exc:
             log.warning("reminder send failed: %s", type(exc).__name__)
-            outcome = Outcome.FAILED
-        if outcome is Outcome.SENT:
-            await self.store.mark_sent(ticket)
-            return True
-        await self.store.release(ticket)
+            outcome = Outcome.UNCERTAIN if ticket is not None else Outcome.FAILED
+        if stopped:
+            self._users.pop(sub.user_key, None)
+            return False
+        if ticket is not None:
+            if outcome is Outcome.SENT or outcome is Outcome.UNCERTAIN:
+                if outcome is Outcome.SENT:
+                    await self._mark_sent(ticket)
+                return True  # UNCERTAIN: left pending, so never sent again
+            await self.store.release(ticket)  # Teams said nothing was posted (or nothing was tried)
         if outcome is Outcome.GONE:
             log.info("reminders removed: the user's chat with the bot is gone")
             await self.store.delete(sub.user_key)
@@ -192,7 +227,17 @@ class ReminderScheduler:
         if outcome is Outcome.NO_TOKEN:
             await self._pause(user)
             return False
-        return True  # FAILED: the claim is free again; the next check (at most a few minutes away) retries
+        return True  # FAILED or SKIPPED: the next check (at most a few minutes away) looks again
+
+    async def _mark_sent(self, ticket: ClaimTicket) -> None:
+        for attempt in range(1, MARK_ATTEMPTS + 1):
+            try:
+                await self.store.mark_sent(ticket)
+                return
+            except Exception as exc:
+                log.warning("could not mark a reminder sent (attempt %d): %s", attempt, type(exc).__name__)
+                await asyncio.sleep(0.2 * attempt)
+        # Left pending: claims never lapse, so it is still never sent again.
 
     async def _pause(self, user: _User) -> None:
         """No token: pause the subscription (a conditional write, so across instances only one poller wins and the
@@ -225,11 +270,17 @@ class ReminderService:
         self.renew_every_s = renew_every_s if renew_every_s is not None else lease.duration_s / 3
         self.retry_every_s = retry_every_s
         self.leader = False
+        self._held_until = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="reminder-poller")
+
+    def holding(self) -> bool:
+        """The lease is ours for at least `LEASE_MARGIN_S` more, by the time of the last acquire or renewal request
+        (sent before the store started its duration): this instance's monotonic clock only."""
+        return self.leader and asyncio.get_running_loop().time() < self._held_until
 
     async def stop(self, *, release: bool = True) -> None:
         """Stop polling; `release` hands the lease back (a clean shutdown). `release=False` is a crash."""
@@ -239,23 +290,30 @@ class ReminderService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if release:
-            await self.lease.release()
+            try:
+                await self.lease.release()
+            except Exception as exc:  # it lapses by itself
+                log.info("could not hand the reminder lease back: %s", type(exc).__name__)
 
     async def _run(self) -> None:
+        """Forever: try for the lease, lead while it is held. Survives anything the lease or the scheduler raises."""
         while True:
             try:
-                held = await self.lease.acquire()
-            except Exception as exc:  # the store unreachable: try again later
-                log.warning("could not try for the reminder poller lease: %s", type(exc).__name__)
-                held = False
-            if held:
-                await self._lead()
+                asked = asyncio.get_running_loop().time()
+                if await self.lease.acquire():
+                    await self._lead(asked)
+            except Exception as exc:  # the store unreachable, a lease call failing: try again later
+                log.warning("reminder poller lease: %s", type(exc).__name__)
             await asyncio.sleep(self.retry_every_s)
 
-    async def _lead(self) -> None:
+    async def _lead(self, asked: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._held_until = asked + self.lease.duration_s - LEASE_MARGIN_S
         self.leader = True
         log.info("this instance polls for reminders")
-        session = asyncio.create_task(self.make_scheduler().run(), name="reminder-scheduler")
+        scheduler = self.make_scheduler()
+        scheduler.holding = self.holding
+        session = asyncio.create_task(scheduler.run(), name="reminder-scheduler")
         try:
             while True:
                 done, _ = await asyncio.wait({session}, timeout=self.renew_every_s)
@@ -264,8 +322,15 @@ class ReminderService:
                     log.error("reminder scheduler stopped: %s", type(error).__name__ if error else "-")
                     await self.lease.release()
                     return
-                if not await self.lease.renew():
-                    return  # lost: stop at once; whoever holds it now announces, claims keep it exactly once
+                asked = loop.time()
+                try:  # a renewal that hangs past the next one is as good as lost
+                    renewed = await asyncio.wait_for(self.lease.renew(), self.renew_every_s)
+                except Exception as exc:
+                    log.warning("reminder poller lease renewal failed: %s", type(exc).__name__)
+                    renewed = False
+                if not renewed:
+                    return  # lost: stop at once; whoever holds it now announces, claims keep it at most once
+                self._held_until = asked + self.lease.duration_s - LEASE_MARGIN_S
         finally:
             self.leader = False
             session.cancel()

@@ -3,24 +3,27 @@
 Every instance shares the store (Blob: bot/reminders/blob_store.py); the `memory` store serves one process, with the
 same semantics, so the scheduler is the same code either way.
 
-Exactly once: before sending, the poller *claims* the occurrence's key with an atomic create (`pending`, with an
-expiry); after the send it marks it `sent`, or releases it when the send failed so the next check tries again. A
-pending claim whose holder died (the lease moved on mid-send) lapses at its expiry and the next poller takes it over
-by a write conditional on the claim it read, so two pollers can never both win.
+At most once: right before the send (the meeting looked up, the subscription re-read, the lease still held), the
+poller *claims* the occurrence's key with an atomic create (`pending`); after the send it marks it `sent` (retried
+without sending again), or releases it when Teams answered that nothing was posted, so a later check tries again.
+A pending claim is never taken over: its holder may have died mid-send, and then that reminder is missed rather than
+sent twice. No instance's clock is compared with another's: claims do not expire.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.reminders.records import Claim, Subscription
+from bot.reminders.records import Claim, Subscription, UnreadableRecord
 from graph.models import parse_datetime
 
-CLAIM_TTL_S = 60.0  # a send takes seconds; a pending claim older than this belongs to a poller that died
+log = logging.getLogger(__name__)
+
 KEEP_CLAIMS_S = 2 * 86400.0  # a claim is needed until its meeting has started; kept a while longer, then dropped
 _SWEEP_ABOVE = 4096  # the memory store drops old claims once it holds this many
 
@@ -74,11 +77,17 @@ class ReminderStore(Protocol):
         """Every readable subscription (unreadable ones are logged and skipped)."""
         ...
 
-    async def claim(self, key: str, now: datetime, start: datetime) -> ClaimTicket | None:
-        """Win the right to announce `key` (None: it is sent, or another poller is sending it)."""
+    async def announced(self, key: str) -> bool:
+        """A claim for `key` exists (sent, or being sent or lost mid-send): nothing to look up for it."""
         ...
 
-    async def mark_sent(self, ticket: ClaimTicket) -> None: ...
+    async def claim(self, key: str, now: datetime, start: datetime) -> ClaimTicket | None:
+        """Win the right to announce `key` (None: a claim exists; `now` only dates the memory store's sweep)."""
+        ...
+
+    async def mark_sent(self, ticket: ClaimTicket) -> None:
+        """Record the send; raises when the store failed (the caller retries, never resends)."""
+        ...
 
     async def release(self, ticket: ClaimTicket) -> None:
         """Give a claim up (the send failed) so a later check announces it."""
@@ -127,7 +136,7 @@ class MemoryReminderStore:
 
     async def get(self, user_key: str) -> Stored | None:
         found = self._subscriptions.get(user_key)
-        return None if found is None else Stored(Subscription.from_json(found[0]), found[1])  # we wrote the bytes
+        return None if found is None else _stored(*found)
 
     async def put(self, subscription: Subscription, *, etag: str | None = None) -> bool:
         current = self._subscriptions.get(subscription.user_key)
@@ -141,27 +150,26 @@ class MemoryReminderStore:
         self._subscriptions.pop(user_key, None)
 
     async def list(self) -> list[Stored]:
-        return [Stored(Subscription.from_json(body), etag) for body, etag in list(self._subscriptions.values())]
+        found = (_stored(body, etag) for body, etag in list(self._subscriptions.values()))
+        return [stored for stored in found if stored is not None]
+
+    async def announced(self, key: str) -> bool:
+        return key in self._claims
 
     async def claim(self, key: str, now: datetime, start: datetime) -> ClaimTicket | None:
         if len(self._claims) > self._sweep_above:
             self._sweep(now)
-        current = self._claims.get(key)
-        if current is not None:
-            claim = Claim.from_json(current[0])
-            if claim.state == "sent" or claim.expires > now.timestamp():
-                return None
-        pending = Claim(version=1, state="pending", expires=now.timestamp() + CLAIM_TTL_S, start=start.isoformat())
+        if key in self._claims:
+            return None
         etag = self._etag()
-        self._claims[key] = (pending.to_json(), etag)
+        self._claims[key] = (Claim(version=1, state="pending", start=start.isoformat()).to_json(), etag)
         return ClaimTicket(key, etag)
 
     async def mark_sent(self, ticket: ClaimTicket) -> None:
         current = self._claims.get(ticket.key)
         if current is not None and current[1] == ticket.etag:
             claim = Claim.from_json(current[0])
-            self._claims[ticket.key] = (Claim(version=1, state="sent", expires=claim.expires,
-                                              start=claim.start).to_json(), self._etag())
+            self._claims[ticket.key] = (Claim(version=1, state="sent", start=claim.start).to_json(), self._etag())
 
     async def release(self, ticket: ClaimTicket) -> None:
         current = self._claims.get(ticket.key)
@@ -179,3 +187,13 @@ class MemoryReminderStore:
 
     def lease(self) -> PollerLease:
         return MemoryLease(self._holder)
+
+
+def _stored(body: bytes, etag: str) -> Stored | None:
+    """A subscription as stored; an unreadable one (written by an older or foreign version) is logged and skipped, so
+    one bad record never stops the poller."""
+    try:
+        return Stored(Subscription.from_json(body), etag)
+    except UnreadableRecord as exc:
+        log.warning("skipped an unreadable reminder subscription (%s)", exc)
+        return None
