@@ -1,8 +1,9 @@
 """Logging: one line per event, and nothing secret or personal in any line.
 
 The filter sits on the root handler, so it also covers botbuilder, msrest, MSAL and aiohttp records. It redacts
-bearer tokens, JWT-shaped strings, email addresses, phone numbers and the configured secrets, and escapes control
-characters so text from an activity cannot forge or split log lines.
+bearer tokens, JWT-shaped strings, email addresses (also percent-encoded or JSON-escaped, as they appear in a URL path
+or a JSON body), phone numbers and the configured secrets, and escapes control characters so text from an activity
+cannot forge or split log lines. Graph paths are logged by their shape (`graph.client.path_shape`), ids left out.
 
 Every pattern is linear in its input (issue 16): a match may only start where its run of characters starts (a
 lookbehind), and runs are consumed possessively, so no start rescans the run of the start before it. Each string
@@ -26,7 +27,12 @@ _BEARER = re.compile(r"(?i)\bbearer\s++[A-Za-z0-9\-._~+/]++=*+")
 _JWT = re.compile(
     r"(?<![A-Za-z0-9_-])(?>([A-Za-z0-9_-]*?)\beyJ)[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"
 )
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# An email address as written or encoded: the `@` plain, percent-encoded (`%40`, twice: `%2540`) or as a JSON escape
+# (`\u0040`); the local part may carry percent escapes of other characters (`%2B` for `+`), never of the `@` itself,
+# so the possessive local part cannot swallow an encoded `@`.
+_AT = r"(?:@|%(?:25)?40|\\[uU]0040)"
+_LOCAL_CHAR = r"(?:[A-Za-z0-9._+-]|%(?!(?:25)?40)[0-9A-Fa-f]{2})"
+_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+-]){_LOCAL_CHAR}++{_AT}[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}")
 _PHONE = re.compile(r"(?<![\w.:/-])\+?\d(?:[ ().-]{0,2}\d){8,14}(?![\w.-])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

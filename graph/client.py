@@ -106,6 +106,24 @@ def _encode_query(params: Query) -> str:
     return "&".join(f"{quote(key, safe='$')}={quote(value, safe='')}" for key, value in params)
 
 
+# The words of the Graph paths this client calls; any other segment is an id (a Bookings business id and a staff
+# member's are mailbox addresses, a user id may be a UPN) and is logged as its kind only.
+_PATH_WORDS = frozenset({
+    "me", "users", "solutions", "bookingBusinesses", "staffMembers", "calendarView", "appointments", "onlineMeetings",
+    "createOrGet", "events", "getVirtualAppointmentJoinWebUrl", "sendVirtualAppointmentSms",
+    "sendVirtualAppointmentReminderSms", "sendMail", "virtualAppointment", "v1.0", "beta",
+})
+
+
+def path_shape(path: str) -> str:
+    """A Graph path fit for a log line or a span name: every id replaced by `{id}` and the query left out
+    (`/solutions/bookingBusinesses/{id}/calendarView?...`), so no address in a path ever reaches a log, however it is
+    encoded. Linear in the path."""
+    route, query = path.partition("?")[::2]
+    shaped = "/".join(segment if segment in _PATH_WORDS or not segment else "{id}" for segment in route.split("/"))
+    return shaped + ("?..." if query else "")
+
+
 def _business_path(business_id: str) -> str:
     """`/solutions/bookingBusinesses/{id}`; the id is the booking mailbox's address (`@` encoded)."""
     return f"/solutions/bookingBusinesses/{quote(business_id, safe='')}"
@@ -261,7 +279,7 @@ class GraphClient:
                 log.debug(
                     "graph %s %s -> %s in %.1f ms request-id=%s client-request-id=%s attempt=%d",
                     method,
-                    path,
+                    path_shape(path),
                     status,
                     (loop.time() - started) * 1000,
                     resp_headers.get("request-id"),
@@ -285,7 +303,7 @@ class GraphClient:
             log.info(
                 "graph %s %s: %s, retry %d in %.2f s (client-request-id=%s)",
                 method,
-                path,
+                path_shape(path),
                 failure.status or type(failure).__name__,
                 attempt,
                 delay,

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Iterator
 from typing import ClassVar
+from urllib.parse import unquote
 
 import pytest
 
@@ -57,6 +58,15 @@ def sim(cloud: LoopbackCloud) -> Iterator[GraphSimulator]:
         handle.stop()
 
 
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def decodings(line: str) -> list[str]:
+    """`line` percent-decoded once and twice, and with JSON `\\uXXXX` escapes decoded."""
+    once = unquote(line)
+    return [once, unquote(once), _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line)]
+
+
 class LeakScan:
     """Every log line the app's own logging wrote during the session, and independent detectors for leaks.
 
@@ -80,13 +90,15 @@ class LeakScan:
         return self.buffer.getvalue().splitlines()
 
     def leaks(self, lines: list[str]) -> list[tuple[str, str]]:
-        """(kind, line) for every line a detector or a known secret matches."""
+        """(kind, line) for every line a detector or a known secret matches, as written or decoded (percent-encoding,
+        once or twice, and JSON `\\uXXXX` escapes: an address in a URL path or a JSON body is still an address)."""
         found = []
         for line in lines:
+            forms = {line, *decodings(line)}
             for kind, pattern in self.DETECTORS.items():
-                if pattern.search(line):
+                if any(pattern.search(form) for form in forms):
                     found.append((kind, line))
-            found += [("secret", line) for secret in self.secrets if secret in line]
+            found += [("secret", line) for secret in self.secrets if any(secret in form for form in forms)]
         return found
 
 

@@ -57,6 +57,21 @@ def test_the_apps_filter_leaves_nothing_for_the_detectors(log_leak_scan: LeakSca
     assert len(lines) == 5 and log_leak_scan.leaks(lines) == []
 
 
+ENCODED = {  # an address as it reaches a log inside a URL path or a JSON body (issue 28, hole 5)
+    "percent-encoded": "graph GET /solutions/bookingBusinesses/Contoso%40contoso.example/calendarView -> 200",
+    "percent-encoded twice": "next link /users/staff%2540contoso.example/onlineMeetings",
+    "lower-case escape, + encoded": "GET /users/a%2Bb%40contoso.example",
+    "JSON escape": 'body {"emailAddress": "alex.morgan\\u0040example.com"}',
+}
+
+
+@pytest.mark.parametrize("form", ENCODED)
+def test_the_detector_and_the_filter_know_every_encoding_of_an_address(log_leak_scan: LeakScan, form: str):
+    message = ENCODED[form]
+    assert [k for k, _ in log_leak_scan.leaks(_through(None, [message]))] == ["email address"]
+    assert log_leak_scan.leaks(_through(RedactingFilter([]), [message])) == []
+
+
 def test_ordinary_ids_are_not_mistaken_for_leaks(log_leak_scan: LeakScan):
     lines = [
         "turn failed: conversation=19:meeting_NjQ0ZDQ2YjItOTQ2ZS00@thread.v2 activity=f:1732000000000",

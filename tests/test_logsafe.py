@@ -6,6 +6,7 @@ import logging
 import pytest
 
 from bot.logsafe import ARG_MAX, LINE_MAX, RedactingFilter, redact, shorten
+from graph.client import path_shape
 from tests.linear import assert_costs_like_a_scan
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -64,6 +65,11 @@ WORST_CASES = {
     "bearers": lambda n: "bearer " * (n // 7),
     "bearer then spaces": lambda n: "bearer" + " " * n,
     "mixed": lambda n: "x-eyJ_-.@.+(" * (n // 12),
+    "encoded at signs": lambda n: "%40" * (n // 3),
+    "word, encoded at": lambda n: "a%40" * (n // 4),
+    "twice-encoded email-ish": lambda n: "a%2540a." * (n // 8),
+    "escapes in a local part": lambda n: "%2B" * (n // 3),
+    "JSON-escaped at signs": lambda n: "a\\u0040" * (n // 7),
 }
 
 
@@ -109,3 +115,18 @@ def test_a_cut_path_keeps_its_shape_up_to_the_cut_segment():
     path = "/me/onlineMeetings/" + "MSpkYzE3Njc0Yy04MWQ5" * 8
     assert shorten(f"graph GET {path}", ARG_MAX) == f"graph GET /me/onlineMeetings/...[{len(path) - 19} more]"
     assert shorten("token=" + JWT, 40) == "token=...[" + str(len(JWT)) + " more]"
+
+
+def test_encoded_addresses_are_redacted_and_the_path_shape_keeps_no_id():
+    """Issue 28, hole 5: a Bookings business id and a staff mailbox reach URL paths percent-encoded."""
+    assert redact("GET /solutions/bookingBusinesses/Clinic%40contoso.example/staffMembers") == (
+        "GET /solutions/bookingBusinesses/[email]/staffMembers"
+    )
+    assert redact('{"to": "alex\\u0040example.com"} a%2540b.example') == '{"to": "[email]"} [email]'
+    assert redact("100%40 of them, 50%40off") == "100%40 of them, 50%40off"  # no domain: not an address
+    assert path_shape("/solutions/bookingBusinesses/Clinic%40contoso.example/calendarView") == (
+        "/solutions/bookingBusinesses/{id}/calendarView"
+    )
+    assert path_shape("/users/a%40b.example/onlineMeetings/MSo1Kg/getVirtualAppointmentJoinWebUrl?x=1") == (
+        "/users/{id}/onlineMeetings/{id}/getVirtualAppointmentJoinWebUrl?..."
+    )
