@@ -32,14 +32,13 @@ from bot.sdk.fast_msrest import activity_from_json
 from bot.sdk.invoke_once import serialise_invoke_body_once
 from bot.sdk.reply_retry import send_with_retry
 from bot.sdk.turn_cycles import end_turn
-from bot.send_guard import SendGuard
+from bot.send_guard import LOOPBACK_HOSTS, SendGuard
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import cap_text
 from dialogs.turn import activity_locale
 
 log = logging.getLogger(__name__)
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY_BYTES = 256 * 1024  # the Bot Connector's own activity limit; Teams messages are far smaller
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # only such an escape can put a surrogate into parsed JSON

@@ -154,6 +154,8 @@ async def test_a_planted_reminder_reference_never_sends(
     assert cloud.connector.activities[before:] == []  # nothing to the group, nothing to bob
     if service_url == cloud.connector.service_url:  # a chat that is not hers: the subscription is dropped
         assert remaining == []
+    else:  # a host this instance does not trust (another instance might): kept, the reminder waits, never sent
+        assert [s.subscription.conversation.service_url for s in remaining] == [attacker.url]
 
 
 async def test_an_origin_seen_on_an_authenticated_activity_is_trusted_without_configuration(
