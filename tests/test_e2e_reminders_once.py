@@ -16,6 +16,7 @@ from dialogs.cards import strings
 from tests.cloud import LoopbackCloud
 from tests.e2e_support import running_bot
 from tests.test_e2e_reminders import MIN, T0, Reminded, aad
+from tests.test_e2e_send_guard import blob_env
 
 pytestmark = pytest.mark.e2e
 
@@ -79,9 +80,10 @@ async def test_a_record_that_would_not_read_back_is_refused_and_never_stalls_the
     assert at == T0 + 15 * MIN
 
 
-@pytest.fixture
-async def alice(cloud: LoopbackCloud, sim: Any) -> Any:
+@pytest.fixture(params=["memory", "blob"])
+async def alice(request: pytest.FixtureRequest, cloud: LoopbackCloud, sim: Any) -> Any:
     cloud.token_service.give_token("alice")
     clock = ManualClock(T0)
-    async with running_bot(cloud, sim, clock=clock) as bot:
+    env = {} if request.param == "memory" else blob_env(request.getfixturevalue("azurite"))
+    async with running_bot(cloud, sim, clock=clock, **env) as bot:
         yield Reminded(bot, clock)
