@@ -3,18 +3,36 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := -m pip install --disable-pip-version-check -q
+# checkov and the Bicep parser pin versions the bot's packages clash with: they get a venv of their own.
+INFRA_VENV := .venv-infra
 
-.PHONY: run bot test lint bench translations
+.PHONY: run bot test lint bench translations infra-tools
 
-$(VENV)/.installed: requirements.txt
+# What App Service installs: enough to run the bot.
+$(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) $(PIP) -r requirements.txt
 	touch $@
 
-run: $(VENV)/.installed
+# Runtime plus tests, lint and type checks.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) $(PIP) -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+# A complete pinned list installed with --no-deps, so no resolver runs (the file's header says why).
+$(INFRA_VENV)/.installed: requirements-infra.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python $(PIP) --no-deps -r requirements-infra.txt
+	touch $@
+
+infra-tools: $(INFRA_VENV)/.installed
+
+run: $(VENV)/.runtime
 	$(PY) -m manifest playground
 
-bot: $(VENV)/.installed
+bot: $(VENV)/.runtime
 	$(PY) app.py
 
 lint: $(VENV)/.installed
@@ -28,9 +46,10 @@ translations: $(VENV)/.installed
 	$(PY) -m dialogs.i18n compile
 	$(PY) -m dialogs.i18n check
 
-test: lint
+# INFRA_TOOLS makes the infrastructure tests fail (not skip) when checkov or the Bicep parser is missing.
+test: lint $(INFRA_VENV)/.installed
 	$(PY) -m tests.azurite
-	$(PY) -m pytest
+	INFRA_TOOLS=$(INFRA_VENV)/bin $(PY) -m pytest
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
