@@ -72,7 +72,7 @@ class Settings:
 
     app_id: str = ""
     app_password: str = field(default="", repr=False)
-    app_type: str = "MultiTenant"
+    app_type: str = "SingleTenant"
     app_tenant_id: str = ""
     connection_name: str = "GraphConnection"
     sdk_overrides: Mapping[str, str] = field(default_factory=dict)
@@ -105,7 +105,8 @@ class Settings:
         config = SimpleNamespace(
             APP_ID=self.app_id,
             APP_PASSWORD=self.app_password,
-            APP_TYPE=self.app_type,
+            # The SDK's unauthenticated path (local mode) exists only for its MultiTenant factory.
+            APP_TYPE="MultiTenant" if self.local_mode else self.app_type,
             APP_TENANTID=self.app_tenant_id,
             PORT=self.port,
         )
@@ -132,7 +133,8 @@ class Settings:
         app_id = get("MicrosoftAppId")
         app_password = get("MicrosoftAppPassword")
         tenant_id = get("MicrosoftAppTenantId")
-        raw_type = get("MicrosoftAppType", "MultiTenant") or "MultiTenant"
+        # SingleTenant by default: Azure no longer creates multi-tenant bot registrations.
+        raw_type = get("MicrosoftAppType") or "SingleTenant"
         app_type = APP_TYPES.get(raw_type.lower())
         if app_type is None:
             allowed = "SingleTenant, MultiTenant or UserAssignedMSI"
@@ -145,6 +147,12 @@ class Settings:
                 )
         else:
             if app_type in ("SingleTenant", "UserAssignedMSI") and not tenant_id:
+                if not get("MicrosoftAppType"):
+                    raise ConfigError(
+                        "MicrosoftAppTenantId is required: MicrosoftAppType defaults to SingleTenant (set "
+                        "MicrosoftAppType=MultiTenant only for a registration made before multi-tenant bots were "
+                        "deprecated)"
+                    )
                 raise ConfigError(f"MicrosoftAppTenantId is required when MicrosoftAppType is {app_type}")
             if app_type != "UserAssignedMSI" and not app_password:
                 raise ConfigError(f"MicrosoftAppPassword is required when MicrosoftAppType is {app_type}")

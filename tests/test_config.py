@@ -4,14 +4,16 @@ import pytest
 
 from config import ConfigError, Settings
 
-APP = {"MicrosoftAppId": "00000000-0000-0000-0000-000000000001", "MicrosoftAppPassword": "pw"}
+TENANT = "00000000-0000-0000-0000-0000000000aa"
+APP = {"MicrosoftAppId": "00000000-0000-0000-0000-000000000001", "MicrosoftAppPassword": "pw",
+       "MicrosoftAppTenantId": TENANT}
 
 
 def test_defaults_are_local_mode():
     s = Settings.from_mapping({})
     assert s.local_mode and s.listen_host == "127.0.0.1"
     assert (s.app_type, s.connection_name, s.bot_storage, s.port, s.log_level) == (
-        "MultiTenant", "GraphConnection", "memory", 3978, "INFO"
+        "SingleTenant", "GraphConnection", "memory", 3978, "INFO"
     )
     assert s.graph_endpoint == "https://graph.microsoft.com"
 
@@ -43,9 +45,9 @@ def test_allowed_tenants_parsed():
 @pytest.mark.parametrize(
     ("env", "names"),
     [
-        ({**APP, "MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId"),
+        ({**APP, "MicrosoftAppType": "SingleTenant", "MicrosoftAppTenantId": ""}, "MicrosoftAppTenantId"),
         ({**APP, "MicrosoftAppType": "Weird"}, "MicrosoftAppType"),
-        ({"MicrosoftAppId": APP["MicrosoftAppId"]}, "MicrosoftAppPassword"),
+        ({"MicrosoftAppId": APP["MicrosoftAppId"], "MicrosoftAppTenantId": TENANT}, "MicrosoftAppPassword"),
         ({"MicrosoftAppPassword": "pw"}, "MicrosoftAppId"),
         ({"MicrosoftAppTenantId": "t"}, "MicrosoftAppId"),
         ({"BotStorage": "blob"}, "BlobConnectionString"),
@@ -83,3 +85,28 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     env_file.write_text("ConnectionName=FromFile\nPORT=4000\n")
     s = Settings.from_env({"PORT": "5000"}, dotenv_path=env_file)
     assert (s.connection_name, s.port) == ("FromFile", 5000)
+
+
+def test_app_type_defaults_to_single_tenant_and_needs_the_tenant():
+    """Azure no longer creates multi-tenant bot registrations: an app id alone is a SingleTenant bot without its
+    tenant, which must stop the start with one line naming MicrosoftAppTenantId."""
+    assert Settings.from_mapping(APP).app_type == "SingleTenant"
+    assert Settings.from_mapping(APP).sdk_config().APP_TENANTID == TENANT
+    with pytest.raises(ConfigError) as error:
+        Settings.from_mapping({"MicrosoftAppId": APP["MicrosoftAppId"], "MicrosoftAppPassword": "pw"})
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("MicrosoftAppTenantId") and "SingleTenant" in message
+
+
+def test_multi_tenant_still_works_when_set_explicitly():
+    """Registrations made before the deprecation keep working: MultiTenant needs no tenant id."""
+    settings = Settings.from_mapping(
+        {"MicrosoftAppId": APP["MicrosoftAppId"], "MicrosoftAppPassword": "pw", "MicrosoftAppType": "multitenant"}
+    )
+    assert settings.app_type == "MultiTenant" and settings.sdk_config().APP_TYPE == "MultiTenant"
+
+
+def test_local_mode_hands_the_sdk_its_unauthenticated_factory():
+    """The SDK's SingleTenant factory refuses an empty app id; local mode must not reach it."""
+    settings = Settings.from_mapping({})
+    assert settings.local_mode and settings.sdk_config().APP_TYPE == "MultiTenant"

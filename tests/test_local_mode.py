@@ -95,6 +95,18 @@ def test_local_mode_refuses_to_start_with_a_partly_set_app_id(tmp_path):
 
 
 def test_local_mode_never_when_an_app_id_is_set():
-    app = {"MicrosoftAppId": "11111111-1111-1111-1111-111111111111", "MicrosoftAppPassword": "p"}
+    app = {"MicrosoftAppId": "11111111-1111-1111-1111-111111111111", "MicrosoftAppPassword": "p",
+           "MicrosoftAppTenantId": "22222222-2222-2222-2222-222222222222"}
     settings = Settings.from_mapping(app)
     assert not settings.local_mode and settings.listen_host == "0.0.0.0"
+
+
+def test_an_app_id_without_its_tenant_stops_the_start_naming_it(tmp_path):
+    """SingleTenant is the default: `python app.py` with an app id and secret but no tenant exits with one line."""
+    env = {"PATH": os.environ.get("PATH", ""), "MicrosoftAppId": "11111111-1111-1111-1111-111111111111",
+           "MicrosoftAppPassword": "x", "PORT": str(_free_port())}
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "MicrosoftAppTenantId" in done.stderr

@@ -25,12 +25,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "4b1c6c3e-2f64-4a2e-9a8e-1a2b3c4d5e6f"
 OTHER_ID = "9d3a0b7e-5c1f-4e2a-8b6d-0f1e2d3c4b5a"
 BOT_DOMAIN = "linkbot.example.com"
+TENANT_ID = "9a8e1a2b-3c4d-4e5f-8b1c-6c3e2f644a2e"
 
 
 @pytest.fixture(scope="module")
 def settings() -> Settings:
     return Settings.from_mapping(
-        {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "not-a-secret", "BotDomain": BOT_DOMAIN}
+        {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "not-a-secret", "MicrosoftAppTenantId": TENANT_ID,
+         "BotDomain": BOT_DOMAIN}
     )
 
 
@@ -334,6 +336,7 @@ def test_cli_exit_codes(tmp_path: Path, package: Path, files: dict[str, bytes], 
         cwd=tmp_path,
         MicrosoftAppId=APP_ID,
         MicrosoftAppPassword="not-a-secret",
+        MicrosoftAppTenantId=TENANT_ID,
         BotDomain=BOT_DOMAIN,
     )
     assert built.returncode == 0, built.stderr
