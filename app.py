@@ -1,21 +1,25 @@
 """The bot's web service: `create_app(settings)` builds everything; `python app.py` runs it.
 
 Nothing happens at import time. Production (Azure App Service, Linux, Python 3.11): startup command
-`python app.py`, with the settings of README.md in the App Service's application settings.
+`python app.py`, with the settings of README.md in the App Service's application settings (infra/azure.bicep).
+`python app.py --check [--package ZIP]` checks those settings against the tenant and exits.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 
 from bot.adapter import MAX_BODY_BYTES, LinkBotAdapter
+from bot.config_check import check_tenant
 from bot.errors import make_on_turn_error
 from bot.handler import LinkBot
 from bot.local import LocalGraph
@@ -40,6 +44,7 @@ from dialogs.services import DialogServices, TokenProvider
 from dialogs.signin.tokens import LocalTokens, TokenServiceTokens, TokenSource
 from graph.client import GraphClient
 from graph.simulator import serve as serve_simulator
+from manifest.agreement import check_package
 
 log = logging.getLogger("app")
 
@@ -169,10 +174,40 @@ async def _warm_up(app: web.Application) -> None:
         log.warning("could not fetch the bot's token at start (%s); will retry on the first turn", type(exc).__name__)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the service on HOST:PORT (127.0.0.1 only in local mode)."""
+async def _check_tenant(settings: Settings) -> list[str]:
+    async with ClientSession(timeout=ClientTimeout(total=30, connect=5)) as session:
+        return await check_tenant(settings, session)
+
+
+def check(settings: Settings, package: Path | None = None) -> int:
+    """`--check`: one line per problem, each naming the setting to fix; 0 when everything holds."""
+    problems = asyncio.run(_check_tenant(settings)) + check_package(settings, package)
+    for problem in problems:
+        print(problem, flush=True)
+    if problems:
+        print(f"configuration check: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("configuration check: the credentials get a token, the OAuth connection exists and the app package "
+          "agrees with the settings")
+    return 0
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python app.py", description="Run the bot, or check its configuration.")
+    parser.add_argument("--check", action="store_true",
+                        help="check the settings against the tenant (token, OAuth connection, app package) and exit")
+    parser.add_argument("--package", type=Path, help="with --check: the app package (zip or folder) to compare")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the service on HOST:PORT (127.0.0.1 only in local mode), or `--check` the configuration."""
+    args = _arguments(argv)
     try:
         settings = Settings.from_env()
+        if args.check:
+            configure_logging(settings.log_level, secrets=[settings.app_password, settings.blob_connection_string])
+            return check(settings, args.package)
         app = create_app(settings)
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)

@@ -119,14 +119,14 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):
         credentials = self._cache.get(key)
         if credentials is None:
             credentials = CachedAppCredentials(
-                app_id, self._password, self._tenant_id, oauth_scope, self._authority(login_endpoint)
+                app_id, self._password, self._tenant_id, oauth_scope, self.authority(login_endpoint)
             )
             self._cache[key] = credentials
         assert isinstance(credentials, CachedAppCredentials)
         await credentials.ensure_token()
         return credentials
 
-    def _authority(self, login_endpoint: str) -> str:
+    def authority(self, login_endpoint: str) -> str:
         """The same authority the SDK's password factory would use."""
         public_prefix = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
         if not login_endpoint or login_endpoint.lower().startswith(public_prefix):

@@ -44,6 +44,11 @@ class FakeTokenService:
         self._entra = entra
         self._app_id = app_id
         self.connection_name = connection_name
+        # The OAuth connections configured on the Azure Bot. GetTokenStatus lists exactly these ("the token status
+        # for each configured connection", botbuilder-core 4.17.1 BotFrameworkAdapter.get_token_status), with
+        # hasToken false for a user without a token; GetToken answers 404 both for a user without a token and for a
+        # connection the bot does not have (microsoft/botframework-sdk#4874, #6652), so it cannot tell them apart.
+        self.connection_names = {connection_name}
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str], dict[str, Any]] = {}
         self._codes: dict[str, tuple[str, str]] = {}
@@ -108,6 +113,7 @@ class FakeTokenService:
             self._codes.clear()
             self._calls.clear()
         self.exchange_mode = "ok"
+        self.connection_names = {self.connection_name}
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -237,7 +243,7 @@ class FakeTokenService:
             return refused
         user_id = request.query.get("userId", "")
         with self._lock:
-            connections = {self.connection_name} | {c for (u, c) in self._tokens if u == user_id}
+            connections = set(self.connection_names)
             statuses = [{"channelId": "msteams", "connectionName": c, "hasToken": (user_id, c) in self._tokens,
                          "serviceProviderDisplayName": "Azure Active Directory v2"} for c in sorted(connections)]
         return web.json_response(statuses)
