@@ -29,6 +29,15 @@ $(INFRA_VENV)/.installed: requirements-infra.txt
 
 infra-tools: $(INFRA_VENV)/.installed
 
+# requirements.txt alone, as App Service installs it: the startup-command test runs the bot from it. Made anew
+# whenever requirements.txt changes, so a package left over from an earlier list cannot hide a missing one.
+RUNTIME_VENV := .venv-runtime
+$(RUNTIME_VENV)/.installed: requirements.txt
+	rm -rf $(RUNTIME_VENV)
+	$(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python $(PIP) -r requirements.txt
+	touch $@
+
 run: $(VENV)/.runtime
 	$(PY) -m manifest playground
 
@@ -46,10 +55,10 @@ translations: $(VENV)/.installed
 	$(PY) -m dialogs.i18n compile
 	$(PY) -m dialogs.i18n check
 
-# INFRA_TOOLS makes the infrastructure tests fail (not skip) when checkov or the Bicep parser is missing.
-test: lint $(INFRA_VENV)/.installed
+# INFRA_TOOLS and RUNTIME_VENV make the infrastructure and startup-command tests fail (not skip) without their venvs.
+test: lint $(INFRA_VENV)/.installed $(RUNTIME_VENV)/.installed
 	$(PY) -m tests.azurite
-	INFRA_TOOLS=$(INFRA_VENV)/bin $(PY) -m pytest
+	INFRA_TOOLS=$(INFRA_VENV)/bin RUNTIME_VENV=$(RUNTIME_VENV) $(PY) -m pytest
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
