@@ -181,7 +181,9 @@ async def _check_tenant(settings: Settings) -> list[str]:
 
 def check(settings: Settings, package: Path | None = None) -> int:
     """`--check`: one line per problem, each naming the setting to fix; 0 when everything holds."""
-    problems = asyncio.run(_check_tenant(settings)) + check_package(settings, package)
+    problems = asyncio.run(_check_tenant(settings))
+    if not settings.local_mode:  # without an app id there is nothing for a package to agree with
+        problems += check_package(settings, package)
     for problem in problems:
         print(problem, flush=True)
     if problems:

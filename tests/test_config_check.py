@@ -124,8 +124,8 @@ def test_an_empty_bot_domain_is_named(cloud, capsys):
 
 
 def test_local_mode_has_nothing_to_check(capsys):
-    lines = check_lines({}, capsys)
-    assert lines[0].startswith("MicrosoftAppId is empty")
+    lines = check_lines({"BotDomain": BOT_DOMAIN}, capsys)
+    assert lines == ["MicrosoftAppId is empty (local mode): there is no tenant configuration to check"]
 
 
 def test_single_tenant_authority_in_the_public_cloud_is_the_tenant():

@@ -242,7 +242,8 @@ def test_toolkit_project_defines_every_value_it_uses():
     assert uses[:3] == ["aadApp/create", "arm/deploy", "aadApp/update"]
     assert "teamsApp/validateAppPackage" in uses and uses[-1] == "teamsApp/update"
     build = next(step for step in project["provision"] if step["uses"] == "script")
-    assert build["with"]["run"].startswith("python -m manifest build")
+    assert build["with"]["run"].startswith("python -m manifest build --app-id ${{BOT_ID}}")
+    assert "SECRET" not in json.dumps(build)  # building the package needs no secret
     (deploy,) = project["deploy"]
     assert deploy["uses"] == "azureAppService/zipDeploy" and deploy["with"]["ignoreFile"] == ".webappignore"
 
