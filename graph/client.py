@@ -23,6 +23,7 @@ import aiohttp
 from yarl import URL
 
 from graph.errors import Forbidden, GraphError, GraphTimeout, NotFound, error_from_response
+from graph.mail import NO_MAILBOX_CODES, MailMessage
 from graph.models import (
     BookingAppointment,
     BookingBusiness,
@@ -48,8 +49,6 @@ SMS_MESSAGE_TYPES = frozenset({"confirmation", "reschedule", "cancellation"})
 REMINDER_TYPES = frozenset({"mins15"})  # remindBeforeTimeInMinutesType: the one documented member
 _UPCOMING_SELECT = "subject,start,end,isOrganizer,isOnlineMeeting,isCancelled,onlineMeeting,attendees"
 _ME_SELECT = "id,displayName,mail,userPrincipalName"
-# Exchange answers a mailbox-less user with 404 and this code: like a 403, a reason to fall back to createOrGet.
-_NO_MAILBOX_CODES = frozenset({"MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"})
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 log = logging.getLogger(__name__)
@@ -512,7 +511,7 @@ class GraphClient:
         try:
             event = await self.create_event_meeting(key, subject=subject, start=start, end=end, deadline=deadline)
         except (Forbidden, NotFound) as exc:
-            if isinstance(exc, NotFound) and exc.code not in _NO_MAILBOX_CODES:
+            if isinstance(exc, NotFound) and exc.code not in NO_MAILBOX_CODES:
                 raise
             log.info("calendar event refused (%s %s): createOrGet instead", exc.status, exc.code)
             created = await self.create_or_get_meeting(key, subject=subject, start=start, end=end, deadline=deadline)
@@ -629,4 +628,14 @@ class GraphClient:
             meeting_path(meeting_id, user_id, "/sendVirtualAppointmentReminderSms"),
             json_body={"attendees": [a.to_json() for a in attendees], "remindBeforeTimeInMinutesType": remind_before},
             deadline=deadline,
+        )
+
+    async def send_mail(self, message: MailMessage, *, deadline: float | None = None) -> None:
+        """`POST /me/sendMail` from the signed-in user's mailbox, saved to Sent Items; Graph answers 202 and delivers
+        asynchronously. 429 is retried (Graph did not act); a dropped connection or 5xx is not, so a message is never
+        sent twice by a retry."""
+        if not message.to:
+            raise ValueError("a message needs a recipient")
+        await self.request(
+            "POST", "/me/sendMail", json_body=message.to_json(), idempotent=False, deadline=deadline
         )

@@ -14,7 +14,10 @@ the organiser, so its lookup answers 403 as Graph does), cancelled and offline o
 calendar event with a real online meeting, once per `transactionId`. Bookings businesses have staff, services and
 appointments (online ones with a meeting organised by the booking mailbox, which also lands on the staff members'
 calendars as an invitation); a user sees the staff and appointments of businesses they are staff in, 403 elsewhere.
-`deny()` makes a route answer 403 for a user until `allow()`, as a missing consent or licence does.
+`deny()` makes a route answer 403 for a user until `allow()`, as a missing consent or licence does (or 404
+`MailboxNotEnabledForRESTAPI` on `sendMail`, a user without an Exchange Online mailbox). `POST /me/sendMail` checks
+the message as Exchange does (recipients, body type, base64 attachments, size), answers 202 and keeps what was sent
+(`mail_sent`), which local mode's outbox page shows.
 
 Run `python -m graph.simulator --port 8765` for a standalone simulator with seed data and printed tokens.
 """
@@ -49,6 +52,8 @@ SMS_TYPES = frozenset({"confirmation", "reschedule", "cancellation"})
 REMINDER_TYPES = frozenset({"mins15"})
 MAIL_DOMAIN = "contoso.example"
 _ACCESS_DENIED = "Access is denied. Check credentials and try again."
+MAIL_MAX_BYTES = 4 * 1024 * 1024  # a JSON sendMail request above this is refused (attachments over 3 MB need uploads)
+_MAIL_ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,255}\.[^@\s<>\".]{2,63}$")
 _US_PHONE = re.compile(r"^\+1[2-9]\d{2}[2-9]\d{6}$")
 _JOIN_URL_FILTER = re.compile(r"^\s*joinWebUrl\s+eq\s+'((?:[^']|'')*)'\s*$", re.IGNORECASE)
 _MEETING_ID_FILTER = re.compile(r"^\s*joinMeetingIdSettings/joinMeetingId\s+eq\s+'(\d+)'\s*$", re.IGNORECASE)
@@ -237,6 +242,21 @@ class SimAppointment:
     sms_notifications: bool = True
 
 
+@dataclass(frozen=True)
+class SentMail:
+    """One message `sendMail` accepted: who sent it, to whom, and exactly what (attachments decoded)."""
+
+    user_id: str
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    content_type: str
+    content: str
+    attachments: tuple[tuple[str, str, bytes], ...]  # (name, content type, bytes)
+    saved: bool  # saved to Sent Items
+    at: datetime
+
+
 class RecordedRequest(NamedTuple):
     """What arrived (the Authorization header is never recorded)."""
 
@@ -308,6 +328,7 @@ class GraphSimulator:
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
         self._sms: list[dict[str, Any]] = []
+        self._mail: list[SentMail] = []
         if seed:
             self._seed((now or datetime.now(UTC)).replace(second=0, microsecond=0))
 
@@ -678,6 +699,12 @@ class GraphSimulator:
         with self._lock:
             return list(self._sms)
 
+    @property
+    def mail_sent(self) -> list[SentMail]:
+        """Every message `sendMail` accepted, oldest first."""
+        with self._lock:
+            return list(self._mail)
+
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
@@ -779,6 +806,8 @@ class GraphSimulator:
             return self._get_event(call, tail[1])
         if tail == ["onlineMeetings"] and method == "GET":
             return self._filter_meetings(call)
+        if tail == ["sendMail"] and method == "POST":
+            return await self._send_mail(call)
         if tail == ["onlineMeetings", "createOrGet"] and method == "POST":
             return await self._create_or_get(call)
         if len(tail) in (2, 3) and tail[0] == "onlineMeetings":
@@ -888,6 +917,52 @@ class GraphSimulator:
                 raise _Reply(400, f"Invalid remindBeforeTimeInMinutesType {kind!r}.")
         with self._lock:
             self._sms.append({"meeting_id": meeting.id, "action": action, "body": body})
+        return web.Response(status=202)
+
+    async def _send_mail(self, call: _Call) -> web.Response:
+        """`POST /me/sendMail`, JSON form, as Exchange checks it: a message with at least one valid recipient, a body
+        of Text or HTML, file attachments with base64 content, the whole request under the size limit. 202, empty."""
+        if call.request.content_length is not None and call.request.content_length > MAIL_MAX_BYTES:
+            raise _Reply(413, "The message exceeds the maximum supported size.", "ErrorMessageSizeExceeded")
+        body = await self._json_body(call.request)
+        message = body.get("message")
+        if not isinstance(message, dict):
+            raise _Reply(400, "Empty Payload. JSON content expected.", "ErrorInvalidRequest")
+        recipients = [r for kind in ("to", "cc", "bcc") for r in _list(message.get(f"{kind}Recipients"))]
+        if not recipients:
+            raise _Reply(400, "At least one recipient is not valid., Recipient is missing.", "ErrorInvalidRecipients")
+        for recipient in recipients:
+            address = recipient.get("emailAddress", {}).get("address") if isinstance(recipient, dict) else None
+            if not isinstance(address, str) or not _MAIL_ADDRESS.match(address):
+                raise _Reply(400, "At least one recipient is not valid.", "ErrorInvalidRecipients")
+        content = message.get("body")
+        if content is not None and (
+            not isinstance(content, dict) or str(content.get("contentType", "Text")).lower() not in ("text", "html")
+        ):
+            raise _Reply(400, "The body's contentType must be Text or HTML.", "ErrorInvalidProperty")
+        attachments: list[tuple[str, str, bytes]] = []
+        for attachment in _list(message.get("attachments")):
+            if not isinstance(attachment, dict) or attachment.get("@odata.type") != "#microsoft.graph.fileAttachment":
+                raise _Reply(400, "Only file attachments can be sent inline.", "ErrorInvalidProperty")
+            try:
+                data = base64.b64decode(str(attachment.get("contentBytes", "")), validate=True)
+            except ValueError:
+                raise _Reply(400, "Invalid base64 string for contentBytes.", "ErrorInvalidProperty") from None
+            attachments.append((str(attachment.get("name", "")), str(attachment.get("contentType", "")), data))
+        sender = self.user(call.user_id)
+        sent = SentMail(
+            user_id=call.user_id,
+            sender=sender.mail if sender else "",
+            to=tuple(r["emailAddress"]["address"] for r in _list(message.get("toRecipients"))),
+            subject=str(message.get("subject") or ""),
+            content_type=str((content or {}).get("contentType", "Text")),
+            content=str((content or {}).get("content", "")),
+            attachments=tuple(attachments),
+            saved=body.get("saveToSentItems") not in (False, "false"),
+            at=datetime.now(UTC),
+        )
+        with self._lock:
+            self._mail.append(sent)
         return web.Response(status=202)
 
     async def _virtual_appointment(self, call: _Call, meeting: SimMeeting) -> web.Response:
@@ -1246,6 +1321,10 @@ def _appointment_json(appointment: SimAppointment) -> dict[str, Any]:
         "serviceLocation": {"displayName": "Microsoft Teams meeting" if meeting else "Branch"},
         "reminders": [],
     }
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _selected(request: web.Request) -> set[str] | None:
