@@ -76,6 +76,7 @@ def form(answer: Form) -> InvokeResponse:
         errors=answer.errors or None,
         in_meeting=answer.in_meeting,
         meeting_subject=answer.meeting_subject,
+        language=fields.get(actions.INPUT_CLIENT_LANGUAGE, ""),
     )
     return task_response(card)
 

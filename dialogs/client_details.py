@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from dialogs.cards import actions, strings
 from dialogs.cards.forms import NAME_MAX_LENGTH
+from dialogs.cards.language import shipped_catalog
 
 # A phone box never needs more; bounding the input also bounds the parser's work (each parser is linear anyway).
 PHONE_MAX_INPUT = 64
@@ -34,6 +35,7 @@ class ClientDetails:
     name: str = ""
     email: str = ""
     phone: str = ""  # E.164, e.g. +12065550100
+    language: str = ""  # the shipped catalog to email the client in; "" means the user's own
 
     @property
     def phone_display(self) -> str:
@@ -53,14 +55,15 @@ class ClientDetails:
 
     def to_state(self) -> dict[str, str]:
         """Plain JSON data for dialog state."""
-        return {"name": self.name, "email": self.email, "phone": self.phone}
+        return {"name": self.name, "email": self.email, "phone": self.phone, "language": self.language}
 
     @classmethod
     def from_state(cls, data: Any) -> "ClientDetails":
         """The inverse of `to_state`; anything missing or not text is "not given"."""
         state = data if isinstance(data, dict) else {}
         fields = ("name", "email", "phone")
-        return cls(**{name: value for name in fields if isinstance(value := state.get(name), str)})
+        given = {name: value for name in fields if isinstance(value := state.get(name), str)}
+        return cls(**given, language=shipped_catalog(state.get("language")) or "")
 
 
 def region_from_locale(locale: str | None) -> str | None:
@@ -148,12 +151,14 @@ def validate_client_details(
     phone: str | None,
     *,
     default_region: str | None,
+    language: object = None,
 ) -> tuple[ClientDetails, dict[str, str]]:
     """Validate the form's three optional fields.
 
     ``default_region`` (from ``region_from_locale(activity.locale)``) lets staff type a national number such as
     ``(206) 555-0100``; without it a number must start with its country code. Returns the valid, normalised details
     and a reason for each invalid field, keyed ``name``/``email``/``phone``; all-empty input is valid and empty.
+    ``language`` (the form's choice) is kept when it names a shipped catalog, else left to the user's own.
     """
     region = default_region.upper() if default_region else None
     if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -168,5 +173,6 @@ def validate_client_details(
         name=checked[actions.FIELD_NAME][0],
         email=checked[actions.FIELD_EMAIL][0],
         phone=checked[actions.FIELD_PHONE][0],
+        language=shipped_catalog(language) or "",
     )
     return details, errors

@@ -26,6 +26,7 @@ class ClientForm:
     phone: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     subject: str | None = None
+    language: str = ""
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,6 +41,7 @@ class ClientForm:
             phone=str(state.get("phone") or ""),
             errors={str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {},
             subject=state.get("subject") if isinstance(state.get("subject"), str) else None,
+            language=str(state.get("language") or ""),
         )
 
 
@@ -61,6 +63,7 @@ class ClientDialog(ComponentDialog):
             phone=form.phone,
             errors=form.errors or None,
             meeting_subject=form.subject,
+            language=form.language,
         )
         await Turn.of(step.context).reply(card)
         return Dialog.end_of_turn
@@ -77,13 +80,14 @@ class ClientDialog(ComponentDialog):
             "email": str(turn.values.get(actions.INPUT_CLIENT_EMAIL) or ""),
             "phone": str(turn.values.get(actions.INPUT_CLIENT_PHONE) or ""),
         }
+        language = turn.value(actions.INPUT_CLIENT_LANGUAGE)
         details, errors = validate_client_details(
-            raw["name"], raw["email"], raw["phone"], default_region=region_from_locale(turn.locale)
+            raw["name"], raw["email"], raw["phone"], default_region=region_from_locale(turn.locale), language=language
         )
         if errors:
             # Keep everything: valid fields normalised, invalid ones as typed so a typo is a one-key fix.
             kept = {name: raw[name] if name in errors else (getattr(details, name) and raw[name].strip())
                     for name in raw}
-            again = ClientForm(kept["name"], kept["email"], kept["phone"], errors, form.subject)
+            again = ClientForm(kept["name"], kept["email"], kept["phone"], errors, form.subject, language)
             return await step.replace_dialog(self.ID, again.to_state())
         return await step.end_dialog(details.to_state())

@@ -9,7 +9,8 @@ typed kept. It uses the same sign-in, meeting lookup and join link as the chat.
 
 The result card's buttons come back as submitActions: "Insert into message" answers the compose card (the link, the
 meeting's subject and time, the client's name; never their email or phone) for the user to send; "Text the link"
-answers the confirmation of the number that card carries, and "Send" texts that card's meeting link to it.
+answers the confirmation of the number that card carries, and "Send" texts that card's meeting link to it; "Email
+the link" answers the confirmation of the address, and "Send" emails it (once per card and address).
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dialogs.button_data import MAX_SUBJECT_LENGTH, data_link, data_moment, data_text
 from dialogs.cards import actions, compose_card, notice_card, strings
 from dialogs.cards.forms import NAME_MAX_LENGTH
-from dialogs.client_details import clean_name, is_us_number, region_from_locale, validate_client_details
+from dialogs.client_details import is_us_number, region_from_locale, validate_client_details
+from dialogs.email_link import confirm_card as confirm_email
+from dialogs.email_link import email_the_link
+from dialogs.email_target import EmailTarget
 from dialogs.link import LastLink, link_card
 from dialogs.lookup import LinkFailure, client_link, find_meeting, parse
 from dialogs.services import DialogServices
@@ -31,19 +36,17 @@ from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in,
 from dialogs.text_link import confirm_card, text_the_link
 from dialogs.turn import Turn
 from graph.client import within
-from graph.models import parse_datetime
-from graph.references import MeetingReference, ReferenceKind, is_client_link, parse_meeting_reference
+from graph.references import MeetingReference, ReferenceKind, parse_meeting_reference
 
 FORM_INPUTS = (
     actions.INPUT_MEETING_REF,
     actions.INPUT_CLIENT_NAME,
     actions.INPUT_CLIENT_EMAIL,
     actions.INPUT_CLIENT_PHONE,
+    actions.INPUT_CLIENT_LANGUAGE,
 )
 SIGN_OUT_GRACE_S = 0.25  # a refused token is forgotten within this much past the invoke's deadline
 _TEAMS_LINK = re.compile(r"https://teams\.microsoft\.com/[^\s\"'<>]+", re.IGNORECASE)
-MAX_LINK_LENGTH = 2048
-MAX_SUBJECT_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,34 +89,23 @@ def submitted_fields(turn: Turn) -> dict[str, str]:
     return {name: data[name] for name in FORM_INPUTS if isinstance(data.get(name), str)}
 
 
-def _text(value: Any, limit: int) -> str:
-    return clean_name(value[: limit * 2])[:limit] if isinstance(value, str) else ""
-
-
-def _moment(value: Any) -> datetime | None:
-    """A time the button's data carried back: bounded in length, and aware (a naive time has no meaning here)."""
-    moment = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
-    return moment if moment is not None and moment.tzinfo is not None else None
-
-
 def compose_from(data: dict[str, Any], time_zone: str | None) -> dict[str, Any] | None:
     """The compose card from an "Insert into message" button's data; None when it carries no usable link.
 
     The data came back through the Teams client, so it is checked like any input (a forged submit may carry any
     link, which the card would brand as ours): a join link on a host Graph gives client links on
-    (`graph.references.is_client_link`) of sane length, short plain strings, times with an offset. Only the fields
-    the compose card shows are read: there is nothing through which an email address or phone number could reach
-    it."""
-    link = data.get(actions.DATA_LINK)
-    if not isinstance(link, str) or len(link) > MAX_LINK_LENGTH or not is_client_link(link):
+    (`dialogs.button_data.data_link`), short plain strings, times with an offset. Only the fields the compose card
+    shows are read: there is nothing through which an email address or phone number could reach it."""
+    link = data_link(data.get(actions.DATA_LINK))
+    if link is None:
         return None
     return compose_card(
         join_url=link,
-        subject=_text(data.get(actions.DATA_SUBJECT), MAX_SUBJECT_LENGTH) or None,
-        start=_moment(data.get(actions.DATA_START)),
-        end=_moment(data.get(actions.DATA_END)),
+        subject=data_text(data.get(actions.DATA_SUBJECT), MAX_SUBJECT_LENGTH) or None,
+        start=data_moment(data.get(actions.DATA_START)),
+        end=data_moment(data.get(actions.DATA_END)),
         tz_name=time_zone,
-        client_name=_text(data.get(actions.DATA_CLIENT_NAME), NAME_MAX_LENGTH),
+        client_name=data_text(data.get(actions.DATA_CLIENT_NAME), NAME_MAX_LENGTH),
     )
 
 
@@ -179,7 +171,33 @@ class AppointmentLinkAction:
             return Result(notice_card(strings.TEXT_CANCELLED))
         if action in (actions.TEXT_LINK, actions.CONFIRM_TEXT):
             return await self.text(turn, deadline)
+        if action == actions.CANCEL_EMAIL:
+            return Result(notice_card(strings.EMAIL_CANCELLED))
+        if action in (actions.EMAIL_LINK, actions.CONFIRM_EMAIL):
+            return await self.email(turn, deadline)
         return await self.link(turn, deadline)
+
+    async def email(self, turn: Turn, deadline: float) -> Answer:
+        """"Email the link": the confirmation of the address the card carries; "Send": email it, once per card."""
+        data = submitted_data(turn)
+        target = EmailTarget.from_data(data)
+        if target is None:
+            return Result(notice_card(strings.ERR_EXPIRED_CARD))
+        if data.get("action") == actions.EMAIL_LINK:
+            return Result(confirm_email(target))
+        try:
+            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+                return sign_in
+            outcome = await email_the_link(self.services, turn, target, deadline=deadline)
+        except SignInUnavailable:
+            return Result(confirm_email(target, strings.ERR_TRY_LATER))
+        except LinkFailure as failure:
+            if failure.token_refused:
+                await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
+            if failure.transient:
+                return Result(confirm_email(target, failure.sentence))
+            return Result(notice_card(failure.sentence))
+        return Result(notice_card(outcome.sentence))
 
     async def text(self, turn: Turn, deadline: float) -> Answer:
         """"Text the link": the confirmation of the number the card carries; "Send": text it, for that meeting."""
@@ -214,6 +232,7 @@ class AppointmentLinkAction:
             fields.get(actions.INPUT_CLIENT_EMAIL),
             fields.get(actions.INPUT_CLIENT_PHONE),
             default_region=region_from_locale(turn.locale),
+            language=fields.get(actions.INPUT_CLIENT_LANGUAGE),
         )
         given = parse(reference, turn)  # parsed once, here; the lookup takes the result
         if isinstance(given, LinkFailure):

@@ -33,6 +33,7 @@ class GraphCall(Enum):
     CREATE_MEETING = "OnlineMeetings.ReadWrite"
     TEXT = "VirtualAppointmentNotification.Send"
     BOOKINGS = "Bookings.Read.All"
+    MAIL = "Mail.Send"
 
     @property
     def permission(self) -> str:
@@ -49,6 +50,7 @@ _CONSENT_WHAT: dict[GraphCall, str] = {
     GraphCall.CREATE_MEETING: "CONSENT_CREATE_MEETING",
     GraphCall.TEXT: "CONSENT_TEXT",
     GraphCall.BOOKINGS: "CONSENT_BOOKINGS",
+    GraphCall.MAIL: "CONSENT_MAIL",
 }
 
 # Error class -> the `strings` name of what the member of staff should do (read per turn, in the user's language).

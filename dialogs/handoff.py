@@ -59,6 +59,14 @@ class TextContact:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailContact:
+    """An "Email the link" button (or its Send) tapped on a card in a shared chat: what the button carries, asked
+    again in the one-to-one chat (confirmed there before anything is sent)."""
+
+    data: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class RemindersOn:
     """`remind me [n minutes before]`, with the shared chat's time zone and locale."""
 
@@ -70,7 +78,7 @@ class RemindersOff:
     """`stop reminders`: whether they were on is the user's own business, answered in the one-to-one chat."""
 
 
-PrivateRequest: TypeAlias = GetLink | TextContact | RemindersOn | RemindersOff
+PrivateRequest: TypeAlias = GetLink | TextContact | EmailContact | RemindersOn | RemindersOff
 
 
 def encode(request: PrivateRequest) -> dict[str, Any]:
@@ -80,6 +88,8 @@ def encode(request: PrivateRequest) -> dict[str, Any]:
             body = {_ASK: "getLink", **request.to_state()}
         case TextContact(dialog=dialog, target=target):
             body = {_ASK: "text", "dialog": dialog, "target": target.to_state() if target else {}}
+        case EmailContact(data=data):
+            body = {_ASK: "email", "data": dict(data)}
         case RemindersOn(request=reminders):
             body = {_ASK: "remindersOn", "request": reminders.to_state()}
         case RemindersOff():
@@ -97,6 +107,8 @@ def decode(value: Any) -> PrivateRequest | None:
         return GetLink.from_state(body)
     if ask == "text" and isinstance(body.get("dialog"), str):
         return TextContact(body["dialog"], LastLink.from_state(body.get("target")))
+    if ask == "email" and isinstance(body.get("data"), dict):
+        return EmailContact({str(k): v for k, v in body["data"].items() if isinstance(v, str)})
     if ask == "remindersOn":
         return RemindersOn(ReminderRequest.from_state(body.get("request")))
     if ask == "remindersOff":
@@ -115,5 +127,7 @@ def sentences(request: PrivateRequest) -> tuple[str, str]:
             return strings.PRIVATE_REMINDERS_OFF_INTRO, strings.PRIVATE_STOP_REMINDERS_UNAVAILABLE
         case TextContact():
             return strings.PRIVATE_TEXT_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE
+        case EmailContact():
+            return strings.PRIVATE_EMAIL_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE
         case GetLink():
             return strings.PRIVATE_FLOW_INTRO, strings.PRIVATE_FLOW_UNAVAILABLE

@@ -16,8 +16,10 @@ from botbuilder.dialogs import ComponentDialog, Dialog, WaterfallDialog, Waterfa
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import actions, error_card, result_card, strings
+from dialogs.cards.language import default_client_catalog
 from dialogs.client_details import ClientDetails, is_us_number
 from dialogs.commands import is_word
+from dialogs.email_target import EmailTarget, new_card_id
 from dialogs.lookup import LinkFailure, client_link
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
@@ -42,8 +44,6 @@ class LinkRequest:
 
 
 REMINDER_LEAD = timedelta(minutes=15)  # remindBeforeTimeInMinutesType mins15
-
-
 @dataclass(frozen=True, slots=True)
 class LastLink:
     """What a texting button acts on: the meeting and number (and, for the reminder, the start) it carries. Its
@@ -107,6 +107,27 @@ def result_notes(meeting: Meeting) -> list[str]:
     return notes
 
 
+def email_target(
+    url: str, meeting: Meeting, client: ClientDetails, tz_name: str | None, card_id: str
+) -> EmailTarget | None:
+    """What this card's "Email the link" sends, or None without an address to send to. The client's language is
+    the one chosen on the form, else the user's own (the language this card is being written in)."""
+    if not client.email:
+        return None
+    return EmailTarget(
+        link=url,
+        email=client.email,
+        language=client.language or default_client_catalog(),
+        card=card_id,
+        meeting_id=meeting.id,
+        client_name=client.name,
+        subject=meeting.subject,
+        start=meeting.start,
+        end=meeting.end,
+        time_zone=tz_name,
+    )
+
+
 def link_card(
     url: str,
     meeting: Meeting,
@@ -117,12 +138,15 @@ def link_card(
     now: datetime | None = None,
     insert: bool = False,
     title: str | None = None,
+    card_id: str | None = None,
 ) -> dict[str, Any]:
     """The result card for `url` (exactly as Graph returned it), in chat, in the messaging extension and in a
     reminder alike, times in `tz_name`. `texting` offers the texting buttons where they can work (`can_text`,
     `can_remind`); `insert` makes the messaging extension's version, with "Insert into message" (and no reminder:
-    the extension texts the link only, as DESIGN.md section 4 says); `title` replaces the heading."""
+    the extension texts the link only, as DESIGN.md section 4 says); `title` replaces the heading. With `texting`
+    and a client address, "Email the link" too, keyed by `card_id` (a new one by default)."""
     moment = now or datetime.now(UTC)
+    target = email_target(url, meeting, client, tz_name, card_id or new_card_id()) if texting else None
     return result_card(
         join_url=url,
         subject=meeting.subject,
@@ -138,6 +162,7 @@ def link_card(
         now=now,
         insert=insert,
         title=title,
+        email=target.carry() if target is not None else None,
     )
 
 

@@ -10,7 +10,7 @@ the meeting chat's turn can ask for), so it stays the default there.
 
 from __future__ import annotations
 
-from botbuilder.dialogs import DialogContext, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import DialogContext, DialogTurnStatus, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.base import Answer, Command, InterruptibleDialog
@@ -18,7 +18,17 @@ from dialogs.cards import actions, help_card, strings
 from dialogs.client_details import ClientDetails
 from dialogs.client_form import ClientDialog, ClientForm
 from dialogs.commands import CANCEL, GET_LINK, HELP, REMIND_ME, SIGN_OUT, STOP_REMINDERS, reminder_lead
-from dialogs.handoff import GetLink, PrivateRequest, RemindersOff, RemindersOn, TextContact, decode, encode
+from dialogs.email_link import EMAIL_ACTIONS, email_in_chat
+from dialogs.handoff import (
+    EmailContact,
+    GetLink,
+    PrivateRequest,
+    RemindersOff,
+    RemindersOn,
+    TextContact,
+    decode,
+    encode,
+)
 from dialogs.link import LastLink, LinkDialog, LinkRequest
 from dialogs.lookup import is_this_meeting
 from dialogs.meeting import MeetingDialog, MeetingQuestion
@@ -80,6 +90,12 @@ class MainDialog(InterruptibleDialog):
             if not turn.is_personal:  # a card from before flows went private: confirm it in the one-to-one chat
                 return await self.finish(step, TextContact(TEXT_DIALOGS[action], LastLink.from_button(turn)))
             return await step.begin_dialog(TEXT_DIALOGS[action])
+        if action in EMAIL_ACTIONS:  # stateless: the button carries everything the email says
+            if not turn.is_personal:  # confirmed in the one-to-one chat first
+                data = {k: v for k, v in turn.values.items() if isinstance(v, str)}
+                return await self.finish(step, EmailContact(data))
+            await email_in_chat(self.services, turn, turn.values)
+            return await step.end_dialog()
         if action == actions.CHOOSE_MEETING:  # a meeting picked on an older card still means "this one"
             return await self.finish(step, await self.get_link(step, turn, turn.value(actions.INPUT_MEETING_REF)))
         if action is not None:
@@ -105,6 +121,9 @@ class MainDialog(InterruptibleDialog):
             case TextContact(dialog=dialog, target=target) if dialog in TEXT_DIALOGS.values():
                 # a texting button tapped on a card in a shared chat: asked here (confirmed before anything is sent)
                 return await step.begin_dialog(dialog, target.to_state() if target else {})
+            case EmailContact(data=data):  # an email button tapped on a card in a shared chat: asked here first
+                await email_in_chat(self.services, turn, {**data, "action": actions.EMAIL_LINK})
+                return await step.end_dialog()
             case RemindersOn(request=reminders):
                 return await self.finish(step, await self.remind(step, turn, reminders))
             case RemindersOff():
@@ -113,6 +132,15 @@ class MainDialog(InterruptibleDialog):
             case GetLink():
                 return await step.begin_dialog(GET_LINK_FLOW, request.to_state())
         return await step.begin_dialog(GET_LINK_FLOW, GetLink().to_state())
+
+    async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        """An email button on a result card, tapped while another request waits: it carries all it needs, so it is
+        answered here and the question before it still stands."""
+        turn = Turn.of(inner_dc.context)
+        if turn.action in EMAIL_ACTIONS and turn.is_personal:
+            await email_in_chat(self.services, turn, turn.values)
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        return await super().interrupt(inner_dc)
 
     # --- the commands (one table: `self.commands`) -----------------------------------------------------------------
 

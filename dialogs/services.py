@@ -9,7 +9,7 @@ from typing import Protocol
 from botbuilder.core import TurnContext
 from botbuilder.schema import ActivityTypes
 
-from dialogs.cards.language import current
+from dialogs.cards.language import Catalogs, current
 from dialogs.signin.tokens import TokenSource
 from graph.bookings import BookingsDirectory
 from graph.client import GraphClient, deadline_in
@@ -38,6 +38,20 @@ class ReminderControl(Protocol):
         ...
 
 
+class SendOnce(Protocol):
+    """A claim on something to be sent once, in the store shared by every instance (bot/ implements it): one email
+    per card and recipient however often the button is tapped or Teams redelivers the submit."""
+
+    async def claim(self, key: str) -> bool:
+        """True for exactly one caller per key; False when it was claimed before. Raises when the store fails (the
+        caller then sends nothing: fail closed)."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Give a claim back: the send certainly failed, so the same button may try again."""
+        ...
+
+
 @dataclass
 class DialogServices:
     tokens: TokenSource
@@ -48,6 +62,9 @@ class DialogServices:
     bookings: BookingsDirectory = field(default_factory=BookingsDirectory)  # one per process: it caches per user
     bookings_budget_s: float = 1.5  # the choices wait this long for Bookings at most, then show what is ready
     reminders: ReminderControl | None = None  # None: this bot runs without reminders (`remind me` says they're off)
+    send_once: SendOnce | None = None  # None: nothing is emailed (the button says the store is unavailable)
+    catalogs: Catalogs = field(default_factory=lambda: Catalogs({}))  # to write to a client in their language
+    storage_budget_s: float = 3.0  # a turn waits on the store this long at most (DESIGN.md section 9)
 
     def deadline(self, context: TurnContext) -> float:
         """The absolute loop time by which this turn's Graph calls must be done: sooner in an invoke (a sign-in that

@@ -32,6 +32,7 @@ _ACTION_COMMANDS = {
     actions.GET_LINK: GET_LINK, actions.HELP: HELP, actions.CANCEL: CANCEL, actions.REMIND_ME: REMIND_ME
 }
 
+USER_NAME_MAX = 256  # a display name longer than this is cut (Entra allows 256)
 Reply: TypeAlias = str | Activity | dict[str, Any]  # a sentence, a prepared activity, or an Adaptive Card
 
 
@@ -99,6 +100,7 @@ class Turn:
     meeting_id: str | None  # `channelData.meeting.id`: the Teams meeting id, for meeting info only (Graph rejects it)
     tenant_id: str | None
     user_id: str  # the channel's id for the user
+    user_name: str = ""  # the user's display name as Teams sends it (`from.name`): whom the client's email is from
 
     @classmethod
     def of(cls, context: TurnContext) -> Turn:
@@ -147,6 +149,7 @@ class Turn:
             meeting_id=meeting_id if isinstance(meeting_id, str) and meeting_id else None,
             tenant_id=tenant,
             user_id=str(getattr(sender, "id", "") or ""),
+            user_name=str(getattr(sender, "name", "") or "")[:USER_NAME_MAX],
         )
 
     @property
@@ -171,6 +174,17 @@ class Turn:
             log.warning("withheld a private reply from a %s conversation", self.conversation_kind)
             return
         await self.context.send_activity(_activity(content))
+
+    async def replace(self, activity_id: str, content: Reply) -> None:
+        """Update a private message sent before (a card whose buttons are spent), like `reply`: only in a personal
+        chat. Raises what the connector raises (the caller decides whether a new message should say it instead)."""
+        if not self.is_personal:
+            log.warning("withheld a private update from a %s conversation", self.conversation_kind)
+            return
+        activity = _activity(content)
+        update = MessageFactory.text(activity) if isinstance(activity, str) else activity
+        update.id = activity_id
+        await self.context.update_activity(update)
 
     async def say_here(self, content: Reply) -> None:
         """Send something anyone in this conversation may see (no calendar, client, link or sign-in material)."""

@@ -24,6 +24,9 @@ SUBMIT_TASK = "submitTask"
 CREATE_MEETING = "createMeeting"
 RETRY = "retry"
 INSERT_LINK = "insertLink"  # messaging extension: put the compose card (DATA_* keys below) into the compose box
+EMAIL_LINK = "emailLink"  # data: what the email says (DATA_LINK, DATA_EMAIL, DATA_LANGUAGE, DATA_CARD, ...)
+CONFIRM_EMAIL = "confirmEmail"  # the same data
+CANCEL_EMAIL = "cancelEmail"
 
 ALL_ACTIONS: frozenset[str] = frozenset(
     {
@@ -45,6 +48,9 @@ ALL_ACTIONS: frozenset[str] = frozenset(
         CREATE_MEETING,
         RETRY,
         INSERT_LINK,
+        EMAIL_LINK,
+        CONFIRM_EMAIL,
+        CANCEL_EMAIL,
     }
 )
 
@@ -53,6 +59,7 @@ INPUT_MEETING_REF = "meetingRef"
 INPUT_CLIENT_NAME = "clientName"
 INPUT_CLIENT_EMAIL = "clientEmail"
 INPUT_CLIENT_PHONE = "clientPhone"
+INPUT_CLIENT_LANGUAGE = "clientLanguage"  # the language the client is emailed in (a shipped catalog name)
 INPUT_SUBJECT = "subject"
 INPUT_START_DATE = "startDate"
 INPUT_START_TIME = "startTime"
@@ -68,6 +75,10 @@ DATA_LINK = "link"  # the client join link ("joinUrl" is the copy box's input id
 DATA_SUBJECT = "subject"
 DATA_END = "end"  # ISO 8601, the meeting's end
 DATA_CLIENT_NAME = "clientName"
+DATA_EMAIL = "email"  # the client's address, as validated on the form
+DATA_LANGUAGE = "language"  # the catalog the email is written in
+DATA_CARD = "card"  # the result card's own id: one email per card and recipient
+DATA_TIME_ZONE = "timeZone"  # the zone the email names the appointment's time in
 
 # Keys of the ``errors`` mappings the form cards accept (ClientDetails field names, plus the meeting).
 FIELD_NAME = "name"

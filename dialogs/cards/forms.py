@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from . import actions, strings
 from .elements import Card, Element, adaptive_card, error_text, submit, text, text_input
+from .language import SHIPPED, default_client_catalog, language_name, shipped_catalog
 
 NAME_MAX_LENGTH = 100
 DURATION_MINUTES = (15, 30, 45, 60, 90)
@@ -19,7 +20,21 @@ def _field(element: Element, error: str | None) -> list[Element]:
     return [element, error_text(error)] if error else [element]
 
 
-def _client_fields(name: str, email: str, phone: str, errors: Mapping[str, str]) -> list[Element]:
+def language_choice(language: str = "") -> Element:
+    """The language the client is emailed in: the shipped languages, each named in itself; the user's by default."""
+    return {
+        "type": "Input.ChoiceSet",
+        "id": actions.INPUT_CLIENT_LANGUAGE,
+        "label": strings.LABEL_EMAIL_LANGUAGE,
+        "style": "compact",
+        "value": shipped_catalog(language) or default_client_catalog(),
+        "choices": [{"title": language_name(catalog), "value": catalog} for catalog in SHIPPED],
+    }
+
+
+def _client_fields(
+    name: str, email: str, phone: str, errors: Mapping[str, str], language: str = ""
+) -> list[Element]:
     fields = [
         (
             text_input(
@@ -41,6 +56,7 @@ def _client_fields(name: str, email: str, phone: str, errors: Mapping[str, str])
             ),
             errors.get(actions.FIELD_EMAIL),
         ),
+        (language_choice(language), None),
         (
             text_input(
                 actions.INPUT_CLIENT_PHONE,
@@ -62,12 +78,14 @@ def client_form_card(
     phone: str = "",
     errors: Mapping[str, str] | None = None,
     meeting_subject: str | None = None,
+    language: str = "",
 ) -> Card:
-    """One optional form for the client's name, email and mobile number, with Continue and Skip."""
+    """One optional form for the client's name, email and mobile number (and the language to email them in),
+    with Continue and Skip."""
     body: list[Element] = [text(strings.ASK_CLIENT_DETAILS, weight="bolder")]
     if meeting_subject:
         body.append(text(strings.client_details_for(meeting_subject), subtle=True, spacing="none"))
-    body.extend(_client_fields(name, email, phone, errors or {}))
+    body.extend(_client_fields(name, email, phone, errors or {}, language))
     body.append(text(strings.SKIP_HINT, subtle=True, size="small"))
     buttons = [
         submit(strings.BUTTON_CONTINUE, actions.CLIENT_DETAILS, primary=True),
@@ -85,6 +103,7 @@ def task_form_card(
     errors: Mapping[str, str] | None = None,
     in_meeting: bool = False,
     meeting_subject: str | None = None,
+    language: str = "",
 ) -> Card:
     """The messaging-extension form: meeting (prefilled with "this meeting" inside a meeting) and client details.
 
@@ -105,7 +124,7 @@ def task_form_card(
     )
     if meeting_subject:
         body.append(text(strings.client_details_for(meeting_subject), subtle=True, spacing="none"))
-    body.extend(_client_fields(name, email, phone, errs))
+    body.extend(_client_fields(name, email, phone, errs, language))
     body.append(text(strings.OPTIONAL_HINT, subtle=True, size="small"))
     get = submit(strings.BUTTON_GET_CLIENT_LINK, actions.SUBMIT_TASK, primary=True)
     return adaptive_card(body, [get], full_width=False)

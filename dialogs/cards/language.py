@@ -87,6 +87,26 @@ def _babel_locale(tag: str) -> Locale | None:
         return None
 
 
+def language_name(catalog: str) -> str:
+    """A shipped language named in itself ("Español", "日本語"): how a client's language is offered and confirmed."""
+    try:
+        locale = Locale.parse(catalog)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return catalog
+    name = str(locale.get_display_name(locale) or catalog)
+    return name[:1].upper() + name[1:]
+
+
+def shipped_catalog(value: object) -> str | None:
+    """`value` when it names a shipped catalog (from a form or a button's data), else None."""
+    return value if isinstance(value, str) and value in SHIPPED else None
+
+
+def default_client_catalog() -> str:
+    """The client's language when none was chosen: the user's own, if shipped (not the pseudo-locale)."""
+    return shipped_catalog(current().catalog) or SOURCE
+
+
 class Catalogs:
     """The compiled catalogs, and the choice of one for a locale: exact (pt_BR), then the language (es for es-MX),
     then another region of the language (pt_BR for pt-PT), then English."""

@@ -4,6 +4,10 @@ The URL is placed exactly as Graph returned it, never rebuilt, re-encoded or wra
 ``Action.OpenUrl``, as a bare (selectable) TextBlock, and as the value of a text box that is the easiest thing to
 copy from on desktop and mobile alike. The buttons send no inputs, so the copy box never travels with a submit.
 
+"Email the link" carries everything its email says (the link, the client's address and name, the language, the
+meeting's subject and times, the card's own id) and so does the Send of its confirmation: the email is written from
+the button, never from what came last, and the card id makes it one email per card and recipient.
+
 "Text the link" and "Text a reminder 15 minutes before" carry what they act on (meeting id, number, start) in
 their data, and so do the Send buttons of their confirmations: a button on an older card acts on that card's
 meeting, never on whatever came last. In the messaging extension's task module, "Insert into message" carries the link
@@ -77,8 +81,12 @@ def result_card(
     now: datetime | None = None,
     insert: bool = False,
     title: str | None = None,
+    email: Mapping[str, str] | None = None,
+    emailed_to: str | None = None,
 ) -> Card:
     """The client join link, the meeting it belongs to, and the client details it was made for.
+
+    ``email`` offers "Email the link", carrying that data; ``emailed_to`` (a masked address) shows it was sent.
 
     ``can_text``/``can_remind`` offer the texting buttons, which carry ``meeting_id`` and ``phone`` (E.164) and, for
     the reminder, ``start``; ``notes`` are short sentences shown above the hint (e.g. not on the calendar).
@@ -102,8 +110,12 @@ def result_card(
         if client_facts["facts"]:
             body.append(client_facts)
     body.extend(text(note, size="small") for note in notes)
+    if emailed_to:
+        body.append(text(f"✓ {strings.emailed_to(emailed_to)}", size="small", color="good"))
     body.append(text(strings.RESULT_HINT, subtle=True, size="small"))
     buttons = [open_url(strings.BUTTON_OPEN_LINK, join_url)]
+    if email and not emailed_to:
+        buttons.append(submit(strings.BUTTON_EMAIL_LINK, actions.EMAIL_LINK, extra=_given(email), inputs=False))
     target = {actions.DATA_MEETING_ID: meeting_id or "", actions.DATA_PHONE: phone or ""}
     if can_text:
         buttons.append(submit(strings.BUTTON_TEXT_LINK, actions.TEXT_LINK, extra=_given(target), inputs=False))
@@ -136,6 +148,27 @@ def confirm_text_card(
         submit(strings.BUTTON_CANCEL, actions.CANCEL_TEXT, inputs=False),
     ]
     return adaptive_card(body, buttons, full_width=False)
+
+
+def confirm_email_card(
+    *, address: str, language: str, carry: Mapping[str, str], reason: str | None = None
+) -> Card:
+    """Asked before the link is emailed (an email cannot be taken back): to whom, in which language (named in
+    itself). ``carry`` (everything the email says) travels in Send's data; ``reason``: why it is asked again."""
+    body = [text(strings.email_question(address, language), weight="bolder"), text(strings.EMAIL_CONFIRM_NOTE)]
+    if reason:
+        body.insert(0, error_text(reason))
+    buttons = [
+        submit(strings.BUTTON_SEND, actions.CONFIRM_EMAIL, extra=_given(carry), inputs=False, primary=True),
+        submit(strings.BUTTON_CANCEL, actions.CANCEL_EMAIL, inputs=False),
+    ]
+    return adaptive_card(body, buttons, full_width=False)
+
+
+def email_sent_card(masked_address: str) -> Card:
+    """What the confirmation becomes once the email is sent: no button left to tap."""
+    sentence = strings.email_sent(masked_address)
+    return adaptive_card([text(f"✓ {sentence}", color="good")], full_width=False, fallback_text=sentence)
 
 
 def confirm_reminder_card(*, phone_display: str, carry: Mapping[str, str]) -> Card:

@@ -15,15 +15,24 @@ from . import actions, strings
 from .elements import Card
 from .forms import client_form_card, new_meeting_card, task_form_card
 from .info import error_card, help_card, notice_card, welcome_card
-from .language import PSEUDO, SHIPPED, Catalogs, speaking
+from .language import PSEUDO, SHIPPED, Catalogs, language_name, speaking
 from .meetings import meeting_choice_card
-from .result import compose_card, confirm_reminder_card, confirm_text_card, result_card
+from .result import (
+    compose_card,
+    confirm_email_card,
+    confirm_reminder_card,
+    confirm_text_card,
+    email_sent_card,
+    result_card,
+)
 
 SAMPLE_TZ = "America/New_York"
 SAMPLE_CARRY = {
     actions.DATA_MEETING_ID: "MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ",
     actions.DATA_PHONE: "+12065550100",
 }
+SAMPLE_EMAIL = "alex.morgan@example.com"
+SAMPLE_MASKED = "a•••@example.com"
 SAMPLE_NOW = datetime(2025, 3, 3, 13, 30, tzinfo=UTC)  # Mon 3 Mar 2025, 08:30 in New York
 SAMPLE_JOIN_URL = (
     "https://visit.teams.microsoft.com/webrtc-svc/api/route?tid=a796be92-1e3c-4a5b-9d2e-6f0c8b7a1d24"
@@ -119,6 +128,7 @@ def sample_cards() -> dict[str, Callable[[], Card]]:
             meeting_subject=first.subject,
         ),
         "result": lambda: _sample_result(first),
+        "result_emailed": lambda: _sample_result(first, emailed=True),
         "result_task_module": lambda: _sample_result(first, insert=True),
         "compose": lambda: compose_card(
             join_url=SAMPLE_JOIN_URL,
@@ -133,6 +143,10 @@ def sample_cards() -> dict[str, Callable[[], Card]]:
             phone_display="+1 206-555-0100",
             carry={**SAMPLE_CARRY, actions.DATA_START: "2025-03-03T13:15:00+00:00"},
         ),
+        "confirm_email": lambda: confirm_email_card(
+            address=SAMPLE_EMAIL, language=language_name("es"), carry=_email_carry(first)
+        ),
+        "email_sent": lambda: email_sent_card(SAMPLE_MASKED),
         "error": lambda: error_card(strings.ERR_THROTTLED, retry_action=actions.GET_LINK),
         "task_form": lambda: task_form_card(in_meeting=True, name="Alex Morgan"),
         "notice": lambda: notice_card(strings.text_sent("+1 206-555-0100")),
@@ -142,8 +156,25 @@ def sample_cards() -> dict[str, Callable[[], Card]]:
     }
 
 
-def _sample_result(meeting: SampleMeeting, *, insert: bool = False) -> Card:
-    """The result card for `meeting`, in chat or (`insert`) in the messaging extension's task module."""
+def _email_carry(meeting: SampleMeeting) -> dict[str, str]:
+    """What "Email the link" carries (``dialogs.email_target.EmailTarget.carry`` makes it in the bot)."""
+    return {
+        actions.DATA_LINK: SAMPLE_JOIN_URL,
+        actions.DATA_EMAIL: SAMPLE_EMAIL,
+        actions.DATA_LANGUAGE: "es",
+        actions.DATA_CARD: "3f2b8c1d9e7a4b6c8d0e1f2a3b4c5d6e",
+        actions.DATA_MEETING_ID: SAMPLE_CARRY[actions.DATA_MEETING_ID],
+        actions.DATA_CLIENT_NAME: "Alex Morgan",
+        actions.DATA_SUBJECT: meeting.subject,
+        actions.DATA_START: meeting.start.isoformat(),
+        actions.DATA_END: meeting.end.isoformat(),
+        actions.DATA_TIME_ZONE: SAMPLE_TZ,
+    }
+
+
+def _sample_result(meeting: SampleMeeting, *, insert: bool = False, emailed: bool = False) -> Card:
+    """The result card for `meeting`, in chat or (`insert`) in the messaging extension's task module; `emailed`:
+    after its link was emailed."""
     return result_card(
         join_url=SAMPLE_JOIN_URL,
         subject=meeting.subject,
@@ -157,6 +188,8 @@ def _sample_result(meeting: SampleMeeting, *, insert: bool = False) -> Card:
         phone=SAMPLE_CARRY[actions.DATA_PHONE],
         now=SAMPLE_NOW,
         insert=insert,
+        email=_email_carry(meeting),
+        emailed_to=SAMPLE_MASKED if emailed else None,
     )
 
 

@@ -145,6 +145,7 @@ BUTTON_GET_CLIENT_LINK = N_("Get client link")
 BUTTON_SIGN_IN = N_("Sign in")
 BUTTON_INSERT = N_("Insert into message")
 BUTTON_JOIN = N_("Join the appointment")
+BUTTON_EMAIL_LINK = N_("Email the link")
 
 # --- Choosing the meeting --------------------------------------------------------------------------------------
 
@@ -277,6 +278,49 @@ REMINDER_TOO_LATE = N_(
 REMINDER_NEEDS_PREMIUM = N_("Reminder texts need Teams Premium, so please remind your client another way.")
 ERR_REMINDER_FAILED = N_("I couldn't set up the reminder text, so please remind your client another way.")
 
+# --- Emailing the link ------------------------------------------------------------------------------------------
+
+# Translators: the label of the client form's choice of the language the client's email is written in.
+LABEL_EMAIL_LANGUAGE = N_("Language of the email")
+EMAIL_CONFIRM_NOTE = N_(
+    "Your client gets an email from your mailbox with the join link and a calendar invitation; a copy stays in "
+    "your Sent Items."
+)
+EMAIL_CANCELLED = N_("OK, I won't send the email.")
+ERR_EMAIL_FAILED = N_("I couldn't send the email, so please send the link another way.")
+ERR_EMAIL_NO_MAILBOX = N_(
+    "Your account has no mailbox that can send email (it needs an Exchange Online licence), so please ask your "
+    "Microsoft 365 admin, or send the link another way."
+)
+ERR_EMAIL_ADDRESS = N_(
+    "Outlook didn't accept your client's email address, so please check it and get the link again."
+)
+ERR_EMAIL_UNSURE = N_(
+    "I'm not sure the email went out, so please check your Sent Items before you send the link another way."
+)
+ERR_EMAIL_STORAGE = N_("I can't reach my storage right now, so I haven't sent the email; try again in a minute.")
+PRIVATE_EMAIL_INTRO = N_(
+    "You tapped a button to email your client on a card in a shared chat; I'll ask you to confirm here, where only "
+    "you can see it."
+)
+
+# The email the client receives, written in the language chosen on the client form.
+# Translators: the email's subject when the appointment's time is not known.
+MAIL_SUBJECT = N_("Your video appointment link")
+# Translators: the greeting when the client's name is not known.
+MAIL_GREETING = N_("Hello,")
+MAIL_INVITED = N_("You have a video appointment.")
+# Translators: fact titles in the client's email.
+MAIL_FACT_WHEN = N_("When")
+MAIL_FACT_WITH = N_("With")
+MAIL_FACT_ABOUT = N_("About")
+MAIL_LINK_INTRO = N_("If the button doesn't work, copy this link into your web browser:")
+MAIL_EXPECT_BROWSER = N_(
+    "The link opens in any web browser on your phone or computer; there's nothing to install."
+)
+MAIL_EXPECT_LOBBY = N_("When you join, you wait in a lobby until you're let in.")
+MAIL_CALENDAR = N_("To add the appointment to your calendar, open the attached invitation.")
+
 # --- Shared chats (group, channel, meeting): said there, and nothing else ---------------------------------------
 
 PRIVATE_FLOW_STARTED = N_("I've sent you a private message, so we can carry on there.")
@@ -350,6 +394,7 @@ CONSENT_CREATE_EVENT = N_("put meetings on your calendar")
 CONSENT_CREATE_MEETING = N_("set up meetings")
 CONSENT_TEXT = N_("send text messages")
 CONSENT_BOOKINGS = N_("read your Bookings appointments")
+CONSENT_MAIL = N_("send email from your mailbox")
 ERR_NOT_ORGANIZER = N_(
     "I can only get links for meetings you set up yourself, "
     "so please ask the person who set up the meeting for the link."
@@ -500,6 +545,56 @@ def text_link_question(phone_display: str) -> str:
 def text_sent(phone_display: str) -> str:
     """Chat sentence after Graph accepted the text."""
     return _("Done: I've texted the link to {phone}.").format(phone=phone_display)
+
+
+def email_question(address: str, language: str) -> str:
+    """Question on the confirmation card before the link is emailed; `language` names the email's language."""
+    # Translators: {address} is the client's email address; {language} the name of a language, in that language.
+    return _("Email the link to {address}, in {language}?").format(address=address, language=language)
+
+
+def email_sent(masked_address: str) -> str:
+    """Chat sentence (and the confirmation card's new state) once Graph accepted the email."""
+    return _("Done: I've emailed the link to {address}.").format(address=masked_address)
+
+
+def email_already_sent(masked_address: str) -> str:
+    """Said when the same card's email was already sent to this address (a second tap, a redelivered submit)."""
+    return _("I've already emailed this link to {address}, so I haven't sent it again.").format(
+        address=masked_address
+    )
+
+
+def emailed_to(masked_address: str) -> str:
+    """A line on the result card once its link was emailed."""
+    return _("Emailed to {address}").format(address=masked_address)
+
+
+def mail_subject(when: str) -> str:
+    """The client's email's subject, with the appointment's date and time."""
+    # Translators: the subject of the email the client receives; {when} is the date and time.
+    return _("Your video appointment: {when}").format(when=when)
+
+
+def mail_greeting(name: str) -> str:
+    # Translators: the greeting of the client's email; {name} is the client's name.
+    return _("Hello {name},").format(name=name)
+
+
+def mail_invited(host: str) -> str:
+    """The first sentence of the client's email; `host` is the staff member's name."""
+    return _("{host} has set up a video appointment with you.").format(host=host)
+
+
+def mail_lobby(host: str) -> str:
+    """What to expect on joining, naming who lets the client in."""
+    return _("When you join, you wait in a lobby until {host} lets you in.").format(host=host)
+
+
+def mail_event_title(host: str) -> str:
+    """The calendar invitation's title."""
+    # Translators: the title of the appointment in the client's calendar; {host} is the staff member's name.
+    return _("Video appointment with {host}").format(host=host)
 
 
 def reminder_question(phone_display: str) -> str:
