@@ -25,6 +25,7 @@ from bot.handler import LinkBot
 from bot.local import LocalGraph
 from bot.logsafe import configure_logging
 from bot.messaging_extension import MessagingExtension
+from bot.outbox import add_outbox
 from bot.private_chat import PersonalChats
 from bot.reminders.clock import Clock
 from bot.reminders.setup import Reminders, create_reminders
@@ -35,7 +36,7 @@ from bot.sdk.meeting_info import this_meeting
 from bot.sdk.sso_exchange import TeamsSsoExchangeMiddleware
 from bot.send_guard import SendGuard
 from bot.shutdown import run
-from bot.storage.state import BotStates, create_dedupe, create_storage, storage_context
+from bot.storage.state import BotStates, create_dedupe, create_send_once, create_storage, storage_context
 from bot.tenants import TenantAllowListMiddleware
 from config import ConfigError, Settings
 from dialogs.cards.language import Catalogs
@@ -70,7 +71,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials), session=lambda: app[HTTP],
         guard=send_guard,
     )
-    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=Catalogs.load(), send_guard=send_guard)
+    catalogs = Catalogs.load()
+    adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=catalogs, send_guard=send_guard)
     storage = create_storage(settings)
     states = BotStates(storage)
     app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn
@@ -98,7 +100,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     reminders = create_reminders(settings, storage, adapter, graph_factory=graph_factory, local_token=local_token,
                                  clock=clock)
     services = DialogServices(
-        tokens=tokens, graph_factory=graph_factory, this_meeting=this_meeting, reminders=reminders.control
+        tokens=tokens,
+        graph_factory=graph_factory,
+        this_meeting=this_meeting,
+        reminders=reminders.control,
+        send_once=create_send_once(settings, storage),
+        catalogs=catalogs,
     )
     bot = LinkBot(
         states,
@@ -120,6 +127,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_startup.append(_freeze_startup_objects)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
+    if settings.local_mode:  # what the bot emailed, as the client gets it (this machine only)
+        add_outbox(app, lambda: app[LOCAL_GRAPH].simulator.mail_sent)
     return app
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import time
 from typing import Any
@@ -48,6 +49,7 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _MAX_BLOB_NAME = 1024
 DEDUPE_PREFIX = "sso-exchange/"  # state blob names never contain "/", so the two can never collide
+SENT_PREFIX = "mail-sent/"  # email claims (bot/storage/sent_once.py): one per card and recipient
 
 
 class StorageStartError(RuntimeError):
@@ -187,3 +189,24 @@ class BlobExchangeDedupe:
 
         return await claim_blob(blob, encode_claim(time.time() + self.ttl_s), max_bytes=CLAIM_MAX_BYTES,
                                 held=held) is not None
+
+
+class BlobSendOnce:
+    """`dialogs.services.SendOnce` across instances (see bot/storage/sent_once.py): the first `claim` creates
+    `mail-sent/<key>` (If-None-Match: *) and wins; every later one finds it. Never taken over: see that module."""
+
+    def __init__(self, container: ContainerClient) -> None:
+        self.container = container
+
+    async def claim(self, key: str) -> bool:
+        blob = self.container.get_blob_client(SENT_PREFIX + blob_name(key))
+        record = json.dumps({"v": 1, "claimed": int(time.time())}).encode()
+        # A record of ours always stands (an email is never sent twice however late the tap); one too large to be
+        # ours counts as lapsed, as for every claim (bot/storage/claims.py).
+        return await claim_blob(blob, record, max_bytes=CLAIM_MAX_BYTES, held=lambda _body: True) is not None
+
+    async def release(self, key: str) -> None:
+        try:
+            await self.container.delete_blob(SENT_PREFIX + blob_name(key))
+        except ResourceNotFoundError:
+            return

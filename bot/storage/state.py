@@ -20,6 +20,7 @@ from bot.storage.codec import decode_state, encode_state, item_etag
 from bot.storage.dedupe import ExchangeDedupe, MemoryExchangeDedupe
 from bot.storage.errors import EtagConflictError
 from config import ConfigError, Settings
+from dialogs.services import SendOnce
 
 
 class JsonMemoryStorage(Storage):
@@ -86,6 +87,17 @@ def create_dedupe(settings: Settings, storage: Storage) -> ExchangeDedupe:
 
         return BlobExchangeDedupe(storage.container)
     return MemoryExchangeDedupe()
+
+
+def create_send_once(settings: Settings, storage: Storage) -> SendOnce:
+    """Email claims (one per card and recipient) in the same place as state: across instances when it is shared."""
+    if settings.bot_storage == "blob":
+        from bot.storage.blob import BlobSendOnce
+
+        return BlobSendOnce(storage.container)
+    from bot.storage.sent_once import MemorySendOnce
+
+    return MemorySendOnce()
 
 
 def storage_context(storage: Storage) -> Callable[[web.Application], AsyncIterator[None]]:
