@@ -33,6 +33,7 @@ from dialogs.cards import (
 )
 from dialogs.cards.__main__ import main
 from dialogs.cards.language import Catalogs, speaking
+from dialogs.cards.result import confirm_email_card, email_sent_card
 from dialogs.cards.samples import sample_cards
 from dialogs.cards.timefmt import format_when
 
@@ -547,6 +548,34 @@ def test_texting_buttons_carry_what_they_act_on() -> None:
     assert by_action(result_card(join_url="https://x.test/j", can_remind=True), actions.TEXT_REMINDER) == []
 
 
+def test_email_button_carries_what_the_email_says_and_goes_once_sent() -> None:
+    carry = {"link": "https://x.test/j?a=1&b=2", "email": "ana@example.com", "language": "es", "card": "c" * 32}
+    card = result_card(join_url="https://x.test/j?a=1&b=2", email=carry)
+    (email,) = by_action(card, actions.EMAIL_LINK)
+    assert email["title"] == strings.BUTTON_EMAIL_LINK and email["associatedInputs"] == "none"
+    assert email["data"] == {"action": "emailLink", **carry}
+    assert by_action(result_card(join_url="https://x.test/j"), actions.EMAIL_LINK) == []  # no address: no button
+    sent = result_card(join_url="https://x.test/j", email=carry, emailed_to="a•••@example.com")
+    assert by_action(sent, actions.EMAIL_LINK) == []
+    assert f"✓ {strings.emailed_to('a•••@example.com')}" in texts(sent)
+    confirm = confirm_email_card(address="ana@example.com", language="Español", carry=carry, reason="busy")
+    assert texts(confirm)[0] == "busy" and strings.email_question("ana@example.com", "Español") in texts(confirm)
+    send, cancel = submits(confirm)
+    assert send["data"] == {"action": "confirmEmail", **carry} and cancel["data"] == {"action": "cancelEmail"}
+    assert submits(email_sent_card("a•••@example.com")) == []
+
+
+def test_client_form_offers_the_shipped_languages_defaulting_to_the_users() -> None:
+    choice = input_by_id(client_form_card(), actions.INPUT_CLIENT_LANGUAGE)
+    assert [c["value"] for c in choice["choices"]] == ["en", "es", "fr", "de", "pt_BR", "ja"]
+    names = ["Español", "Français", "Deutsch", "Português (Brasil)", "日本語"]
+    assert [c["title"] for c in choice["choices"]][1:] == names
+    assert choice["value"] == "en"  # outside a turn the user's language is English
+    assert input_by_id(client_form_card(language="ja"), actions.INPUT_CLIENT_LANGUAGE)["value"] == "ja"
+    assert input_by_id(task_form_card(language="fr"), actions.INPUT_CLIENT_LANGUAGE)["value"] == "fr"
+    assert input_by_id(client_form_card(language="xx"), actions.INPUT_CLIENT_LANGUAGE)["value"] == "en"
+
+
 def test_confirm_reminder_card_carries_its_target() -> None:
     carry = {"meetingId": "MSo-1", "phone": "+12065550100", "start": "2025-01-13T14:00:00+00:00"}
     card = confirm_reminder_card(phone_display="+1 206 555 0100", carry=carry)
@@ -649,7 +678,8 @@ def test_samples_cli_writes_one_valid_file_per_card(tmp_path: Path, capsys: pyte
         assert files == sorted(f"{name}.json" for name in sample_cards())
         for path in language.iterdir():
             check_structure(json.loads(path.read_text(encoding="utf-8")))
-    builders = {"welcome", "help", "meeting_choice", "client_form", "result", "confirm_text", "error", "task_form"}
+    builders = {"welcome", "help", "meeting_choice", "client_form", "result", "confirm_text", "error", "task_form",
+                "result_emailed", "confirm_email", "email_sent"}
     assert builders <= {Path(f).stem for f in files}
     printed = capsys.readouterr().out
     assert str(out / "en" / "result.json") in printed and str(out / "ja" / "result.json") in printed

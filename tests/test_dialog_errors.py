@@ -30,6 +30,7 @@ EXPECTED_PERMISSION = {
     GraphCall.CREATE_MEETING: "OnlineMeetings.ReadWrite",
     GraphCall.TEXT: "VirtualAppointmentNotification.Send",
     GraphCall.BOOKINGS: "Bookings.Read.All",
+    GraphCall.MAIL: "Mail.Send",
 }
 
 

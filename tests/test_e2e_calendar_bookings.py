@@ -284,6 +284,8 @@ async def test_bookings_and_calendar_in_one_list_and_a_booking_prefills_the_form
         assert not buttons(result, actions.TEXT_LINK) and not buttons(result, actions.TEXT_REMINDER)
         assert strings.BOOKINGS_TEXTS_NOTE in card_text(result)
         assert sim.count("getVirtualAppointmentJoinWebUrl") == 0  # the link came with the appointment
+        [email] = buttons(result, actions.EMAIL_LINK)  # but it can be emailed, to the customer's address
+        assert (email["data"]["email"], email["data"]["link"]) == (JORDAN["emailAddress"], result_url(result))
 
 
 def _inputs(activity: dict[str, Any]) -> dict[str, Any]:

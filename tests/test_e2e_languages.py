@@ -236,6 +236,9 @@ LINKS = re.compile(r"https?://\S+|[\w.+-]+@[\w.-]+")  # links and addresses are 
 # Formatted by Babel (dates, times, lists in the pseudo-locale's en-US formats) or typed data, not our sentences.
 LOCALE_DATA = {"AM", "PM", "UTC", "and", "minutes", "hour", "hours", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 LOCALE_DATA |= {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+# The client form's language choice: each shipped language named in itself by CLDR, its catalog name as the value.
+LOCALE_DATA |= {"en", "English", "es", "Espa", "ol", "fr", "Fran", "ais", "de", "Deutsch", "pt", "BR", "Portugu",
+                "Brasil", "ja"}
 
 
 def leftover_english(texts: list[str], data: list[str]) -> list[str]:

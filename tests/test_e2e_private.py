@@ -142,6 +142,12 @@ async def test_get_link_with_a_reference_runs_privately(cloud, sim, alice_signed
         await private.press(button(confirm, actions.CONFIRM_TEXT))
         assert (await private.reply())["text"] == strings.text_sent("+1 206-555-0100")
         assert [s["meeting_id"] for s in sim.sms_sent] == [meeting.id]
+        await private.press(button(result, actions.EMAIL_LINK))  # and the email: asked and answered privately too
+        confirm = await private.reply()
+        await private.press(button(confirm, actions.CONFIRM_EMAIL))  # no replyToId: a new card says it was sent
+        assert strings.email_sent("a•••@example.com") in json.dumps(await private.reply(), ensure_ascii=False)
+        assert (await private.reply())["text"] == strings.email_sent("a•••@example.com")
+        assert [m.to for m in sim.mail_sent] == [(CLIENT["clientEmail"],)]
         await group.quiet()
 
     if known:
@@ -347,6 +353,34 @@ async def test_text_the_link_tapped_on_an_old_card_in_a_group_is_confirmed_priva
         await group.quiet()
     assert [s["meeting_id"] for s in sim.sms_sent] == [meeting.id]
     assert_nothing_private(group.sent, secrets=[meeting.virtual_appointment_url, "Mortgage review"], cloud=cloud)
+
+
+async def test_email_the_link_tapped_on_a_card_in_a_group_is_confirmed_privately(cloud, sim, alice_signed_in):
+    meeting = sim.add_meeting(cloud.user("alice").aad_object_id, "Mortgage review", SOON)
+    data = {
+        "action": actions.CONFIRM_EMAIL,  # even a Send: in a shared chat it is only asked again, privately
+        "link": meeting.virtual_appointment_url,
+        "email": CLIENT["clientEmail"],
+        "language": "fr",
+        "card": "0123456789abcdef",
+        "subject": "Mortgage review",
+    }
+    async with running_bot(cloud, sim) as bot:
+        group, private = chats(bot, **GROUP)
+        await group.press(data)
+        assert (await group.reply())["text"] == strings.PRIVATE_FLOW_STARTED
+        assert (await private.reply())["text"] == strings.PRIVATE_EMAIL_INTRO
+        confirm = await private.reply()
+        assert CLIENT["clientEmail"] in card_text(confirm)
+        assert sim.mail_sent == []  # asked, never sent unasked
+        await private.press(button(confirm, actions.CONFIRM_EMAIL))
+        assert strings.email_sent("a•••@example.com") in json.dumps(await private.reply(), ensure_ascii=False)
+        assert (await private.reply())["text"] == strings.email_sent("a•••@example.com")
+        await group.quiet()
+    [mail] = sim.mail_sent
+    assert mail.to == (CLIENT["clientEmail"],) and '<html lang="fr' in mail.content
+    secrets = [meeting.virtual_appointment_url, "Mortgage review", CLIENT["clientEmail"], "a•••@example.com"]
+    assert_nothing_private(group.sent, secrets=secrets, cloud=cloud)
 
 
 async def test_a_group_conversation_without_a_conversation_type_is_still_shared(cloud, sim, alice_signed_in):
