@@ -1,4 +1,4 @@
-// Reproduces docs/meeting-choice.png and docs/result-card.png by driving the Microsoft 365 Agents Playground
+// Reproduces docs/meeting-choice.png, docs/result-card.png, docs/email-card.png and docs/email-outbox.png by driving the Microsoft 365 Agents Playground
 // headless against the bot in local mode (no Azure, no internet).
 //
 // How to run (Debian; nothing is installed into the repo):
@@ -8,7 +8,8 @@
 //   NODE_PATH=/tmp/pw/node_modules node docs/playground_screenshot.cjs
 // then press Ctrl+C in the second terminal, which stops both. (SIGTERM to the launcher would leave both running.)
 //
-// Environment: PLAYGROUND_URL (default http://127.0.0.1:56150), CHROMIUM (default /usr/bin/chromium),
+// Environment: PLAYGROUND_URL (default http://127.0.0.1:56150), BOT_URL (default http://127.0.0.1:3978, for the
+// local-mode outbox page), CHROMIUM (default /usr/bin/chromium),
 // OUT_DIR (default: this folder), FAIL_DIR (default /tmp: playground-help.png, and a screenshot and the page text
 // of a failed step).
 // Local mode gives each new user three sample meetings, so it needs no setup; it can be re-run against the same bot.
@@ -21,6 +22,7 @@ const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 const URL = process.env.PLAYGROUND_URL || 'http://127.0.0.1:56150';
+const BOT_URL = process.env.BOT_URL || 'http://127.0.0.1:3978';
 const OUT_DIR = process.env.OUT_DIR || __dirname;
 const FAIL_DIR = process.env.FAIL_DIR || os.tmpdir();
 const STEP_TIMEOUT_MS = 20000;
@@ -111,7 +113,7 @@ async function drive(userDataDir) {
     });
     await step(page, 'meeting-choice', async () => {
       await send(page, 'get link');
-      await latest(page, 'Your next online meetings').waitFor();
+      await latest(page, 'Your next online meetings and appointments').waitFor();
       await shoot(page, path.join(OUT_DIR, 'meeting-choice.png'));
     });
     await step(page, 'client-form', async () => {
@@ -121,9 +123,26 @@ async function drive(userDataDir) {
     await step(page, 'result-card', async () => {
       await page.getByLabel('Client name').last().fill('Alex Morgan');
       await page.getByLabel('Client email').last().fill('alex.morgan@example.com');
+      await page.getByLabel('Language of the email').last().click(); // a Fluent UI dropdown, not a <select>
+      await page.getByRole('option', { name: 'Español', exact: true }).click();
       await page.getByRole('button', { name: 'Continue', exact: true }).last().click();
       await latest(page, "Here's your client's join link").waitFor();
       await shoot(page, path.join(OUT_DIR, 'result-card.png'));
+    });
+    await step(page, 'email-card', async () => {
+      await page.getByRole('button', { name: 'Email the link', exact: true }).last().click();
+      await latest(page, 'Email the link to alex.morgan@example.com, in Español?').waitFor();
+      await page.getByRole('button', { name: 'Send', exact: true }).last().click();
+      await latest(page, "Done: I've emailed the link to a•••@example.com.").waitFor();
+      await shoot(page, path.join(OUT_DIR, 'email-card.png'));
+    });
+    await step(page, 'email-outbox', async () => {
+      const outbox = await page.context().newPage();
+      await outbox.setViewportSize({ width: 900, height: 900 });
+      await outbox.goto(`${BOT_URL}/outbox`);
+      await outbox.frameLocator('iframe').first().getByText('Unirse a la cita').waitFor();
+      await outbox.screenshot({ path: path.join(OUT_DIR, 'email-outbox.png') });
+      await outbox.close();
     });
   } finally {
     await context.close();
