@@ -2,9 +2,10 @@
 
 A claim is created once and never taken over: unlike an SSO exchange (whose duplicates arrive within seconds), an
 email must not go twice however late the second tap comes, so there is no expiry to reclaim. It is given back only
-by `release`, when the send certainly failed. Memory keeps claims for one process (bounded: the oldest go first);
-Blob Storage keeps them as small blobs under `mail-sent/` created with If-None-Match: * (a lifecycle rule on that
-prefix may delete them after some weeks, when no card that old is still tapped). Keys are digests made by the
+by `release`, when the send certainly failed. Memory keeps claims for one process (bounded: the oldest go first).
+Blob Storage keeps them as small blobs under `mail-sent/`, claimed with the one conditional claim of
+`bot/storage/claims.py` (If-None-Match: *; a record of ours always stands, so none is taken over); a lifecycle rule on
+that prefix may delete them after some weeks, when no card that old is still tapped. Keys are digests made by the
 dialogs (no address in a blob name). The Blob one is `bot.storage.blob.BlobSendOnce`, so only instances that use
 Blob Storage load the Azure SDK.
 """
