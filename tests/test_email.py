@@ -139,12 +139,18 @@ def test_the_ics_is_a_publish_event_with_the_link_and_no_attendees() -> None:
     assert invitation_ics(appointment(start=None), now=now) is None
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
-def test_any_name_is_escaped(name: str) -> None:
+MARKUP = st.sampled_from(["<img src=x onerror=alert(1)>", "</p><script>x()</script>", '"><a href="x">', "&amp;", ""])
+
+
+@given(MARKUP, st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30))
+def test_any_name_is_escaped(markup: str, rest: str) -> None:
+    name = markup + rest
     body = html_body(appointment(client_name=name, host=name, subject=name))
     reader = read(body)
     assert reader.hrefs == [LINK]
     assert reader.tags <= {"html", "head", "meta", "title", "body", "p", "table", "tr", "td", "a", "br", "span"}
+    greeting = strings.mail_greeting(name) if name else strings.MAIL_GREETING
+    assert greeting in "".join(reader.text)  # shown as typed, as text
 
 
 def test_the_message_is_graphs_json_shape() -> None:
