@@ -159,3 +159,28 @@ async def test_replies_are_stamped_on_a_shallow_copy_leaving_the_callers_activit
     assert sent is not reply and sent.attachments[0].content is card  # the card is not deep-copied
     assert (sent.reply_to_id, sent.conversation.id, sent.recipient.id) == ("in-1", "c1", "29:alice")
     assert reply.reply_to_id is None and reply.conversation is None and reply.recipient is None  # caller's untouched
+
+
+async def test_one_channel_token_is_validated_once_not_per_activity(cloud, monkeypatch):
+    # Cost: botbuilder validates the inbound token on every request (JWT parses, an RSA signature check, the
+    # endorsement lookup), though the Bot Connector signs an hour of activities with one token; ours, once per token.
+    from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+
+    validated: list[str] = []
+    original = JwtTokenExtractor.get_identity
+
+    async def counting(self, *args, **kwargs):
+        validated.append("token")
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(JwtTokenExtractor, "get_identity", counting)
+    async with running_bot(cloud) as bot:
+        first = cloud.activity("help")
+        token = cloud.channel_token(service_url=first["serviceUrl"])
+        for _ in range(10):
+            assert (await bot.post(cloud.activity("help"), auth=token))[0] == 201
+        await cloud.connector.await_activities(10)
+        other = cloud.channel_token(service_url=first["serviceUrl"], expires_in=1800)
+        assert (await bot.post(cloud.activity("help"), auth=other))[0] == 201  # another token: validated in full
+        await cloud.connector.await_activities(11)
+    assert len(validated) == 2, f"validations for 10 activities with one token, then one with another: {validated}"

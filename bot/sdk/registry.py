@@ -161,6 +161,12 @@ def _stock_auth_errors(p: Patcher) -> None:
     p.setattr(bot.adapter, "authenticate_or_401", stock)
 
 
+def _validate_every_request(p: Patcher) -> None:
+    from bot.sdk.auth_cache import AuthenticationCache
+
+    p.setattr(AuthenticationCache, "get", lambda self, auth_header, activity: None)
+
+
 def _snake_case_oauth_card(p: Patcher) -> None:
     from botbuilder.core import CardFactory
     from botbuilder.schema import CardAction, OAuthCard
@@ -246,6 +252,10 @@ FIXES: dict[str, Fix] = {
         "7.8 bad inbound tokens get 500",
         "bot/sdk/auth_errors.py::authenticate_or_401", "called by bot/adapter.py for every inbound request",
         (f"{FOUNDATION}::test_every_bad_inbound_token_gets_401",), stock=_stock_auth_errors),
+    "auth-cache": Fix(
+        "every inbound request's token validated in full, though the Bot Connector signs an hour of activities with it",
+        "bot/sdk/auth_cache.py", "consulted by bot/adapter.py before the SDK's authentication",
+        (f"{E2E_FIXES}::test_one_channel_token_is_validated_once_not_per_activity",), stock=_validate_every_request),
     "oauth-card": Fix(
         "7.9 OAuthCard resources in snake_case, so Teams cannot try SSO silently",
         "dialogs/signin/prompt.py::oauth_card", "TeamsSsoPrompt sends it in place of OAuthPrompt's card",
