@@ -37,6 +37,10 @@ from bot.sdk.sso_exchange import TeamsSsoExchangeMiddleware
 from bot.send_guard import SendGuard
 from bot.shutdown import run
 from bot.storage.state import BotStates, create_dedupe, create_send_once, create_storage, storage_context
+from bot.telemetry import record
+from bot.telemetry.setup import Telemetry
+from bot.telemetry.setup import start as start_telemetry
+from bot.telemetry.storage import TracedStorage
 from bot.tenants import TenantAllowListMiddleware
 from config import ConfigError, Settings
 from dialogs.cards.language import Catalogs
@@ -57,6 +61,7 @@ CREDENTIALS = web.AppKey("credentials", CachingCredentialsFactory)
 GRAPH_URL = web.AppKey("graph_url", list)  # [base URL]: the simulator's port is only known once it listens
 LOCAL_GRAPH = web.AppKey("local_graph", LocalGraph)
 REMINDERS = web.AppKey("reminders", Reminders)
+TELEMETRY = web.AppKey("telemetry", Telemetry)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -65,8 +70,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     sdk_fixes.install()  # the SDK patches of bot/sdk/registry.py; the wired fixes are the classes used below
     sdk_config = settings.sdk_config()
     credentials = CachingCredentialsFactory(sdk_config)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    telemetry = start_telemetry(settings.telemetry)  # None unless configured: then nothing is loaded or exported
+    app = telemetry.application(client_max_size=MAX_BODY_BYTES) if telemetry else web.Application(
+        client_max_size=MAX_BODY_BYTES
+    )
     send_guard = SendGuard(settings.trusted_service_urls, local_mode=settings.local_mode)
+    if telemetry is not None:
+        app[TELEMETRY] = telemetry
+        app.cleanup_ctx.append(telemetry.context)  # first in, last out: flushed after the last turn and reminder
     auth = CachingBotFrameworkAuthentication(
         ConfigurationBotFrameworkAuthentication(sdk_config, credentials_factory=credentials), session=lambda: app[HTTP],
         guard=send_guard,
@@ -74,6 +85,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     catalogs = Catalogs.load()
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=catalogs, send_guard=send_guard)
     storage = create_storage(settings)
+    if telemetry is not None:
+        storage = TracedStorage(storage, settings.bot_storage)
     states = BotStates(storage)
     app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn
     graph_url = [settings.graph_endpoint]
@@ -94,8 +107,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         adapter.use(TeamsSsoExchangeMiddleware(service_tokens, create_dedupe(settings, storage)))
         tokens = service_tokens
 
+    graph_telemetry = record.graph_telemetry()
+
     def graph_factory(provider: TokenProvider) -> GraphClient:
-        return GraphClient(app[HTTP], provider, base_url=graph_url[0])
+        return GraphClient(app[HTTP], provider, base_url=graph_url[0], telemetry=graph_telemetry)
 
     reminders = create_reminders(settings, storage, adapter, graph_factory=graph_factory, local_token=local_token,
                                  clock=clock)
@@ -106,6 +121,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         reminders=reminders.control,
         send_once=create_send_once(settings, storage),
         catalogs=catalogs,
+        events=record.DialogEvents(),
     )
     bot = LinkBot(
         states,
@@ -142,10 +158,13 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _http_session(app: web.Application) -> AsyncIterator[None]:
-    """One aiohttp session per process for Graph and everything else we call ourselves."""
+    """One aiohttp session per process for Graph and everything else we call ourselves (traced when telemetry
+    is on: each request a client span)."""
+    telemetry = app.get(TELEMETRY)
     session = ClientSession(
         connector=TCPConnector(limit=100, ttl_dns_cache=300),
         timeout=ClientTimeout(total=30, connect=5),
+        trace_configs=[telemetry.client_trace_config()] if telemetry else None,
     )
     app[HTTP] = session
     yield
@@ -223,7 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, secrets=[settings.app_password, settings.blob_connection_string])
+    configure_logging(
+        settings.log_level,
+        secrets=[settings.app_password, settings.blob_connection_string, *settings.telemetry.secrets],
+        trace_ids=settings.telemetry.enabled,
+    )
     host = settings.listen_host
     if settings.local_mode:
         print(

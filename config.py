@@ -1,7 +1,12 @@
 """Settings for the bot: read once, from the environment and an optional `.env` file.
 
 This is the only module that reads `os.environ` (DESIGN.md section 2). Everything else receives a frozen
-`Settings`, so tests build one from a plain mapping and never touch the process environment.
+`Settings`, so tests build one from a plain mapping and never touch the process environment. That includes the
+OpenTelemetry variables that decide whether and where telemetry goes (`OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME`,
+`OTEL_RESOURCE_ATTRIBUTES`, the export intervals, `APPLICATIONINSIGHTS_CONNECTION_STRING`): read here and handed to
+the SDK as arguments (bot/telemetry/setup.py), so an SDK default never picks up something this file did not check.
+The one exception is the aiohttp instrumentations' own opt-in knobs (`OTEL_PYTHON_AIOHTTP_*_EXCLUDED_URLS`,
+`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*`), which they read themselves and which only apply while telemetry is on.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 
@@ -60,10 +65,101 @@ APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant", "user
 STORAGES = ("memory", "blob")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
+DEFAULT_SERVICE_NAME = "va-link-bot"
+OTLP_PROTOCOL = "http/protobuf"  # the only one exported (grpc would add grpcio, ~30 MiB, for no gain here)
 
 
 class ConfigError(ValueError):
     """A wrong or incomplete configuration; the message is one line that names the setting."""
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """OpenTelemetry: off unless an OTLP endpoint or an Application Insights connection string is set."""
+
+    otlp_endpoint: str = ""  # base URL; /v1/traces and /v1/metrics are appended, as the OTLP spec says
+    otlp_headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # often an API key
+    otlp_timeout_s: float = 10.0
+    azure_connection_string: str = field(default="", repr=False)
+    service_name: str = DEFAULT_SERVICE_NAME
+    resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    traces_export_ms: int = 5000  # OTEL_BSP_SCHEDULE_DELAY
+    metrics_export_ms: int = 60000  # OTEL_METRIC_EXPORT_INTERVAL
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.otlp_endpoint or self.azure_connection_string)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values no log line may show."""
+        return (self.azure_connection_string, *self.otlp_headers.values())
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> TelemetrySettings:
+        """The OpenTelemetry variables of the spec that this bot honours; ConfigError names a bad one."""
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        if get("OTEL_SDK_DISABLED").lower() == "true":
+            return cls()
+        protocol = get("OTEL_EXPORTER_OTLP_PROTOCOL") or OTLP_PROTOCOL
+        if protocol != OTLP_PROTOCOL:
+            raise ConfigError(f"OTEL_EXPORTER_OTLP_PROTOCOL must be {OTLP_PROTOCOL} (the only one exported), "
+                              f"not {protocol!r}")
+        endpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT").rstrip("/")
+        if endpoint:
+            try:
+                parts = urlsplit(endpoint)
+                parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+            except ValueError:
+                parts = None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+                raise ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://127.0.0.1:4318")
+        connection = get("APPLICATIONINSIGHTS_CONNECTION_STRING")
+        if connection and not _has_key(connection, ("InstrumentationKey", "IngestionEndpoint")):
+            raise ConfigError("APPLICATIONINSIGHTS_CONNECTION_STRING must be an Application Insights connection "
+                              "string (InstrumentationKey=...;IngestionEndpoint=...)")
+        headers = _key_values(get("OTEL_EXPORTER_OTLP_HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS")
+        attributes = _key_values(get("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES")
+        service = get("OTEL_SERVICE_NAME") or attributes.pop("service.name", "") or DEFAULT_SERVICE_NAME
+        attributes.pop("service.name", None)
+        return cls(
+            otlp_endpoint=endpoint,
+            otlp_headers=headers,
+            otlp_timeout_s=_positive_ms(env, "OTEL_EXPORTER_OTLP_TIMEOUT", 10000) / 1000,
+            azure_connection_string=connection,
+            service_name=service,
+            resource_attributes=attributes,
+            traces_export_ms=_positive_ms(env, "OTEL_BSP_SCHEDULE_DELAY", 5000),
+            metrics_export_ms=_positive_ms(env, "OTEL_METRIC_EXPORT_INTERVAL", 60000),
+        )
+
+
+def _has_key(connection_string: str, names: tuple[str, ...]) -> bool:
+    keys = {part.split("=", 1)[0].strip().lower() for part in connection_string.split(";") if "=" in part}
+    return any(name.lower() in keys for name in names)
+
+
+def _key_values(raw: str, name: str) -> dict[str, str]:
+    """`key1=value1,key2=value2` (W3C Baggage-like, values percent-encoded), as the OTel spec writes these lists."""
+    pairs: dict[str, str] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name} must be a comma-separated list of key=value pairs")
+        pairs[key.strip()] = unquote(value.strip())
+    return pairs
+
+
+def _positive_ms(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not 0 < int(raw) <= 3_600_000:
+        raise ConfigError(f"{name} must be a number of milliseconds from 1 to 3600000, not {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -86,6 +182,7 @@ class Settings:
     port: int = 3978
     log_level: str = "INFO"
     trusted_service_urls: tuple[str, ...] = ()
+    telemetry: TelemetrySettings = field(default_factory=lambda: TelemetrySettings())
 
     @property
     def local_mode(self) -> bool:
@@ -188,6 +285,7 @@ class Settings:
                 raise ConfigError("TrustedServiceUrls must be https URLs (http only for loopback: 127.x, ::1, "
                                   "localhost)")
         return cls(
+            telemetry=TelemetrySettings.from_mapping(env),
             app_id=app_id,
             app_password=app_password,
             app_type=app_type,

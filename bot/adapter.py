@@ -33,6 +33,7 @@ from bot.sdk.invoke_once import serialise_invoke_body_once
 from bot.sdk.reply_retry import send_with_retry
 from bot.sdk.turn_cycles import end_turn
 from bot.send_guard import LOOPBACK_HOSTS, SendGuard
+from bot.telemetry import record
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import cap_text
 from dialogs.turn import activity_locale
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024  # the Bot Connector's own activity limit; Teams messages are far smaller
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # only such an escape can put a surrogate into parsed JSON
+_STATUS_OUTCOMES = {400: "rejected", 401: "unauthorized", 405: "rejected", 413: "rejected", 415: "rejected",
+                    503: "unavailable"}
 
 
 def without_lone_surrogates(body: Any) -> Any:
@@ -93,6 +96,15 @@ class LinkBotAdapter(CloudAdapter):
         self.auth_cache = AuthenticationCache()
 
     async def process(self, request: web.Request, bot: Bot, ws_response: Any = None) -> web.Response:
+        if not record.active():
+            return await self._process(request, bot)
+        with record.turn_scope() as note:
+            response = await self._process(request, bot)
+            if response.status >= 400:
+                note.outcome = note.outcome or _STATUS_OUTCOMES.get(response.status, f"http_{response.status}")
+            return response
+
+    async def _process(self, request: web.Request, bot: Bot) -> web.Response:
         if request.method != "POST":
             return web.Response(status=405)
         if request.content_type != "application/json":
@@ -113,6 +125,7 @@ class LinkBotAdapter(CloudAdapter):
             return web.Response(status=400, text="Expected a Bot Framework activity")
         if isinstance(activity.text, str):
             activity.text = cap_text(activity.text)
+        record.turn_activity(activity)
 
         if self.local_mode:
             # Local mode is unauthenticated by design; it must never be steered to talk beyond this machine.

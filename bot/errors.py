@@ -14,6 +14,7 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.storage.codec import UnreadableStateError
 from bot.storage.errors import EtagConflictError
+from bot.telemetry import record
 from dialogs.cards import strings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) ->
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         activity = context.activity
+        record.turn_outcome("state_reset" if isinstance(error, UnreadableStateError) else "error")
         conversation = getattr(activity.conversation, "id", None)
         message = strings.ERR_GENERIC
         if isinstance(error, UnreadableStateError):

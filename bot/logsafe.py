@@ -103,10 +103,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> logging.Handler:
-    """Install one stderr handler on the root logger with the redacting filter; returns the handler."""
+def configure_logging(level: str, secrets: Iterable[str] = (), *, trace_ids: bool = False) -> logging.Handler:
+    """Install one stderr handler on the root logger with the redacting filter; returns the handler. `trace_ids`
+    (telemetry on): each line made inside a span also names its trace and span (bot/telemetry/logs.py)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if trace_ids:
+        from bot.telemetry.logs import TraceIdsFilter
+
+        handler.addFilter(TraceIdsFilter())
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_link_bot", False)]:

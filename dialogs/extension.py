@@ -30,7 +30,7 @@ from dialogs.email_link import confirm_card as confirm_email
 from dialogs.email_link import email_the_link
 from dialogs.email_target import EmailTarget
 from dialogs.link import LastLink, link_card
-from dialogs.lookup import LinkFailure, client_link, find_meeting, parse
+from dialogs.lookup import LinkFailure, client_link, failure_reason, find_meeting, link_kind, parse
 from dialogs.services import DialogServices
 from dialogs.signin.flow import SignInNeeded, SignInUnavailable, invoke_sign_in, sign_out_quietly
 from dialogs.text_link import confirm_card, text_the_link
@@ -142,9 +142,12 @@ class AppointmentLinkAction:
     def __init__(self, services: DialogServices) -> None:
         self.services = services
 
+    async def _sign_in(self, turn: Turn, deadline: float) -> SignInNeeded | None:
+        return await invoke_sign_in(turn, self.services.tokens, deadline, self.services.events)
+
     async def fetch(self, turn: Turn, deadline: float) -> Answer:
         try:
-            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+            if (sign_in := await self._sign_in(turn, deadline)) is not None:
                 return sign_in
         except SignInUnavailable:
             return Form(errors={actions.FIELD_MEETING: strings.ERR_TRY_LATER})
@@ -210,7 +213,7 @@ class AppointmentLinkAction:
         if data.get("action") == actions.TEXT_LINK:
             return Result(confirm_card(target))
         try:
-            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+            if (sign_in := await self._sign_in(turn, deadline)) is not None:
                 return sign_in
             sentence = await text_the_link(self.services, turn, target, deadline=deadline)
         except SignInUnavailable:
@@ -240,7 +243,7 @@ class AppointmentLinkAction:
         if errors or isinstance(given, LinkFailure):
             return Form(reference, fields, errors)
         try:
-            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
+            if (sign_in := await self._sign_in(turn, deadline)) is not None:
                 return sign_in
             meeting = await find_meeting(
                 self.services, turn, given, deadline=deadline, new_meeting_key=new_meeting_key(turn)
@@ -249,9 +252,11 @@ class AppointmentLinkAction:
         except SignInUnavailable:
             return Form(reference, fields, {actions.FIELD_MEETING: strings.ERR_TRY_LATER})
         except LinkFailure as failure:
+            self.services.events.link_failed("messaging_extension", failure_reason(failure))
             if failure.token_refused:
                 await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
             return Form(reference, fields, {actions.FIELD_MEETING: failure.sentence})
+        self.services.events.link_issued("messaging_extension", link_kind(meeting))
         return Result(
             link_card(url, meeting, details, turn.time_zone, texting=True, now=datetime.now(UTC), insert=True)
         )

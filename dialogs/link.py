@@ -20,7 +20,7 @@ from dialogs.cards.language import default_client_catalog
 from dialogs.client_details import ClientDetails, is_us_number
 from dialogs.commands import is_word
 from dialogs.email_target import EmailTarget, new_card_id
-from dialogs.lookup import LinkFailure, client_link
+from dialogs.lookup import LinkFailure, client_link, failure_reason, link_kind
 from dialogs.services import DialogServices
 from dialogs.signin.flow import sign_in_again
 from dialogs.turn import Turn
@@ -185,6 +185,7 @@ class LinkDialog(ComponentDialog):
         try:
             url = await client_link(self.services, turn, meeting, deadline=self.services.deadline(turn.context))
         except LinkFailure as failure:
+            self.services.events.link_failed("chat", failure_reason(failure))
             if failure.token_refused:
                 await sign_in_again(turn, self.services.tokens)
                 return await step.end_dialog(False)
@@ -194,6 +195,7 @@ class LinkDialog(ComponentDialog):
             await turn.reply(error_card(failure.sentence, retry_action=actions.RETRY))
             return Dialog.end_of_turn
         await turn.reply(link_card(url, meeting, client, turn.time_zone, texting=True, now=datetime.now(UTC)))
+        self.services.events.link_issued("chat", link_kind(meeting))
         return await step.end_dialog(True)
 
     async def retry_step(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -120,6 +120,20 @@ def next_quarter_hour(now: datetime) -> datetime:
     return start if start - now >= timedelta(minutes=5) else start + timedelta(minutes=15)
 
 
+def link_kind(meeting: Meeting) -> str:
+    """Where the meeting came from, for the links-issued metric: a Bookings appointment, `new`, or the calendar."""
+    if meeting.booking_id:
+        return "bookings"
+    return "new" if meeting.on_calendar is not None else "calendar"
+
+
+def failure_reason(failure: LinkFailure) -> str:
+    """A link failure as one word for telemetry."""
+    if failure.token_refused:
+        return "token_refused"
+    return "transient" if failure.transient else "refused"
+
+
 def graph_failure(exc: GraphError, call: GraphCall) -> LinkFailure:
     """A Graph error as the failure to show; `call` names the permission a consent refusal is about."""
     log.info("%s failed: %s %s", call.name.lower(), type(exc).__name__, exc.status)

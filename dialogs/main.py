@@ -52,13 +52,13 @@ class MainDialog(InterruptibleDialog):
 
     def __init__(self, services: DialogServices) -> None:
         super().__init__(self.ID, services)
-        self.add_dialog(SignInDialog(services.tokens))
+        self.add_dialog(SignInDialog(services.tokens, services.events))
         self.add_dialog(MeetingDialog(services))
         self.add_dialog(ClientDialog())
         self.add_dialog(LinkDialog(services))
         self.add_dialog(TextLinkDialog(services))
         if services.reminders is not None:
-            self.add_dialog(ReminderDialog(services.tokens, services.reminders))
+            self.add_dialog(ReminderDialog(services.tokens, services.reminders, services.events))
         self.add_dialog(TextReminderDialog(services))
         self.add_dialog(WaterfallDialog("route", [self.route_step]))
         self.add_dialog(

@@ -19,6 +19,7 @@ from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.cards import strings
 from dialogs.commands import DEFAULT_LEAD_MINUTES, MAX_LEAD_MINUTES, MIN_LEAD_MINUTES
+from dialogs.events import Events
 from dialogs.services import ReminderControl
 from dialogs.signin.flow import SignInDialog
 from dialogs.signin.tokens import TokenSource
@@ -59,10 +60,10 @@ class ReminderDialog(ComponentDialog):
 
     ID = "reminders"
 
-    def __init__(self, tokens: TokenSource, control: ReminderControl) -> None:
+    def __init__(self, tokens: TokenSource, control: ReminderControl, events: Events | None = None) -> None:
         super().__init__(self.ID)
         self.control = control
-        self.add_dialog(SignInDialog(tokens))
+        self.add_dialog(SignInDialog(tokens, events))
         self.add_dialog(WaterfallDialog("reminderSteps", [self.sign_in_step, self.turn_on_step]))
         self.initial_dialog_id = "reminderSteps"
 

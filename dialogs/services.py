@@ -10,6 +10,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import ActivityTypes
 
 from dialogs.cards.language import Catalogs, current
+from dialogs.events import Events, NoEvents
 from dialogs.signin.tokens import TokenSource
 from graph.bookings import BookingsDirectory
 from graph.client import GraphClient, deadline_in
@@ -65,6 +66,7 @@ class DialogServices:
     send_once: SendOnce | None = None  # None: nothing is emailed (the button says the store is unavailable)
     catalogs: Catalogs = field(default_factory=lambda: Catalogs({}))  # to write to a client in their language
     storage_budget_s: float = 3.0  # a turn waits on the store this long at most (DESIGN.md section 9)
+    events: Events = field(default_factory=NoEvents)
 
     def deadline(self, context: TurnContext) -> float:
         """The absolute loop time by which this turn's Graph calls must be done: sooner in an invoke (a sign-in that

@@ -14,9 +14,10 @@ import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -52,6 +53,25 @@ _ME_SELECT = "id,displayName,mail,userPrincipalName"
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 log = logging.getLogger(__name__)
+
+
+class CallRecord(Protocol):
+    """What one `GraphClient.request` tells its observer while it runs."""
+
+    def attempt(self, status: int | None, request_id: str | None) -> None:
+        """An attempt ended: Graph's status and `request-id`, or None for a timeout or dropped connection."""
+        ...
+
+    def waiting(self, seconds: float, status: int | None) -> None:
+        """About to wait `seconds` before the next attempt (Retry-After or back-off after `status`)."""
+        ...
+
+
+class GraphTelemetry(Protocol):
+    """An observer of Graph calls (bot/telemetry: a span per call, counters). The client calls it with the request
+    as sent, path with ids included: the observer decides what of it may be recorded."""
+
+    def call(self, method: str, path: str) -> AbstractContextManager[CallRecord]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +187,10 @@ class GraphClient:
         default_timeout: float = 10.0,
         rng: random.Random | None = None,
         accept_language: str | None = None,
+        telemetry: GraphTelemetry | None = None,
     ) -> None:
         self._session = session
+        self._telemetry = telemetry  # None: nothing observed, nothing spent
         self._token_provider = token_provider
         self._base_url = base_url.rstrip("/")
         self.version = version
@@ -205,6 +227,7 @@ class GraphClient:
             "default_timeout": self._default_timeout,
             "rng": self._rng,
             "accept_language": self.accept_language,
+            "telemetry": self._telemetry,
         }
         options.update(changes)
         return GraphClient(self._session, self._token_provider, **options)
@@ -229,6 +252,23 @@ class GraphClient:
         `deadline_in`), default `default_timeout` from now. 429 is retried for every method (Graph did not act);
         503/504 and dropped connections only when `idempotent` (default: by method), so a text is never sent twice.
         """
+        if self._telemetry is None:
+            return await self._request(method, path, params, json_body, headers, locale, idempotent, deadline, None)
+        with self._telemetry.call(method, path) as record:
+            return await self._request(method, path, params, json_body, headers, locale, idempotent, deadline, record)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Query,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+        locale: str | None,
+        idempotent: bool | None,
+        deadline: float | None,
+        record: CallRecord | None,
+    ) -> GraphResponse:
         loop = asyncio.get_running_loop()
         end = deadline if deadline is not None else loop.time() + self._default_timeout
         safe = method.upper() in _IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -271,10 +311,16 @@ class GraphClient:
                     f"no answer within {remaining:.2f} s", client_request_id=client_request_id
                 )
                 retryable = safe
+                if record is not None:
+                    record.attempt(None, None)
             except aiohttp.ClientConnectionError as exc:
                 failure = GraphTimeout(f"connection failed ({type(exc).__name__})", client_request_id=client_request_id)
                 retryable = safe
+                if record is not None:
+                    record.attempt(None, None)
             else:
+                if record is not None:
+                    record.attempt(status, resp_headers.get("request-id"))
                 log.debug(
                     "graph %s %s -> %s in %.1f ms request-id=%s client-request-id=%s attempt=%d",
                     method,
@@ -308,6 +354,8 @@ class GraphClient:
                 delay,
                 client_request_id,
             )
+            if record is not None:
+                record.waiting(delay, failure.status)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
 

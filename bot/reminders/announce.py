@@ -22,10 +22,11 @@ from bot.reminders.proactive import ProactiveSender, UserTokens
 from bot.reminders.records import Subscription
 from bot.reminders.schedule import Occurrence
 from bot.reminders.scheduler import Commit, NoToken, Outcome, Throttled
+from bot.telemetry import record
 from dialogs.cards import strings
 from dialogs.client_details import ClientDetails, region_from_locale, validate_client_details
 from dialogs.link import link_card
-from dialogs.lookup import LinkFailure, booking_meeting
+from dialogs.lookup import LinkFailure, booking_meeting, link_kind
 from graph.bookings import BookingsDirectory, BookingsResult, BookingsStatus
 from graph.choices import MeetingChoice, merge_choices
 from graph.client import GraphClient
@@ -152,7 +153,10 @@ class CardAnnouncer:
 
         if not await commit():  # claimed right before the send, after every lookup
             return Outcome.SKIPPED
-        return await self.sender.send(subscription, deliver)
+        outcome = await self.sender.send(subscription, deliver)
+        if outcome is Outcome.SENT:
+            record.link_issued("reminder", link_kind(meeting))
+        return outcome
 
     async def meeting_of(
         self, graph: GraphClient, subscription: Subscription, choice: MeetingChoice, deadline: float

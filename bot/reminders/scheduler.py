@@ -30,6 +30,7 @@ from bot.reminders.clock import Clock
 from bot.reminders.records import Subscription
 from bot.reminders.schedule import Occurrence
 from bot.reminders.store import ClaimTicket, PollerLease, ReminderStore, Stored
+from bot.telemetry import record
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +156,14 @@ class ReminderScheduler:
                     user.next_check = schedule.after_failure(self.clock.now())
 
     async def check(self, key: str) -> None:
-        """One user's check: read their meetings, announce what is due, plan the next check."""
+        """One user's check: read their meetings, announce what is due, plan the next check. A trace of its own."""
         user = self._users.get(key)
         if user is None:
             return
+        with record.span("reminders check"):
+            await self._check(user, key)
+
+    async def _check(self, user: _User, key: str) -> None:
         sub = user.stored.subscription
         start, end = schedule.poll_window(self.clock.now(), sub.lead_minutes)
         try:
@@ -206,10 +211,12 @@ class ReminderScheduler:
             return ticket is not None
 
         try:
-            outcome = await self.announcer.announce(sub, occurrence, commit)
+            with record.span("reminders send"):
+                outcome = await self.announcer.announce(sub, occurrence, commit)
         except Exception as exc:
             log.warning("reminder send failed: %s", type(exc).__name__)
             outcome = Outcome.UNCERTAIN if ticket is not None else Outcome.FAILED
+        record.reminder(outcome.name.lower())
         if stopped:
             self._users.pop(sub.user_key, None)
             return False

@@ -17,6 +17,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import ActivityTypes, SignInConstants
 
 from bot.storage.dedupe import ExchangeDedupe
+from bot.telemetry import record
 from dialogs.signin.prompt import EXCHANGE_FAILED, exchange_response
 from dialogs.signin.tokens import TokenSource
 from dialogs.turn import Turn
@@ -48,6 +49,7 @@ class TeamsSsoExchangeMiddleware(Middleware):
         if value.get("connectionName") in (None, connection) and exchange_id and sso_token:
             token = await self.tokens.exchange(context, str(sso_token))
         if token is None:
+            record.sign_in("consent_needed")
             await context.send_activity(
                 exchange_response(int(HTTPStatus.PRECONDITION_FAILED), connection, exchange_id, EXCHANGE_FAILED)
             )
@@ -57,4 +59,5 @@ class TeamsSsoExchangeMiddleware(Middleware):
             log.info("duplicate token exchange ignored")
             await context.send_activity(exchange_response(int(HTTPStatus.OK), connection, exchange_id, None))
             return
+        record.sign_in("silent_sso")
         await logic()

@@ -24,6 +24,7 @@ from botbuilder.schema import (
 )
 
 from dialogs.cards import strings
+from dialogs.events import Events, NoEvents
 from dialogs.signin.prompt import TeamsSsoPrompt, exchange_response
 from dialogs.signin.tokens import TokenSource, turn_token
 from dialogs.turn import Turn
@@ -40,9 +41,10 @@ class SignInDialog(ComponentDialog):
     ID = "signIn"
     PROMPT = "ssoPrompt"
 
-    def __init__(self, tokens: TokenSource) -> None:
+    def __init__(self, tokens: TokenSource, events: Events | None = None) -> None:
         super().__init__(self.ID)
         self.tokens = tokens
+        self.events = events or NoEvents()
         if tokens.interactive:
             self.add_dialog(
                 TeamsSsoPrompt(
@@ -62,21 +64,25 @@ class SignInDialog(ComponentDialog):
             token = await self.tokens.get_token(step.context)
         except Exception as exc:  # the token service failing must not crash the turn
             log.warning("token service unavailable: %s", type(exc).__name__)
+            self.events.sign_in("failure")
             await turn.reply(strings.ERR_TRY_LATER)
             return await step.end_dialog(False)
         if token:
             return await step.end_dialog(True)
         if not self.tokens.interactive:
+            self.events.sign_in("failure")
             await turn.reply(strings.SIGN_IN_FAILED)
             return await step.end_dialog(False)
         if not turn.is_personal:  # never a sign-in card where others can see it (flows run privately anyway)
             log.warning("refused to show a sign-in card in a %s conversation", turn.conversation_kind)
             return await step.end_dialog(False)
+        self.events.sign_in("card")  # Teams exchanges it silently where SSO is set up (then silent_sso follows)
         return await step.begin_dialog(self.PROMPT)
 
     async def finish_step(self, step: WaterfallStepContext) -> DialogTurnResult:
         if isinstance(step.result, TokenResponse) and step.result.token:
             return await step.end_dialog(True)
+        self.events.sign_in("failure")
         await Turn.of(step.context).reply(strings.SIGN_IN_FAILED)
         return await step.end_dialog(False)
 
@@ -119,7 +125,9 @@ class SignInUnavailable(Exception):
     """The token service failed or ran out of time: try again later."""
 
 
-async def invoke_sign_in(turn: Turn, tokens: TokenSource, deadline: float) -> SignInNeeded | None:
+async def invoke_sign_in(
+    turn: Turn, tokens: TokenSource, deadline: float, events: Events | None = None
+) -> SignInNeeded | None:
     """None when the user of a messaging-extension invoke has a Graph token (now in the turn's memory); otherwise
     what gets one: the SSO token Teams sent is exchanged (412 if that fails, so Teams falls back to consent or the
     sign-in link), the magic code in `state` is redeemed, or Teams is asked to sign the user in."""
@@ -129,16 +137,20 @@ async def invoke_sign_in(turn: Turn, tokens: TokenSource, deadline: float) -> Si
     authentication = turn.values.get("authentication")
     sso_token = authentication.get("token") if isinstance(authentication, dict) else None
     state = turn.value("state") or None
+    events = events or NoEvents()
     try:
         if sso_token:
             token = await within(tokens.exchange(context, str(sso_token)), deadline)
+            events.sign_in("silent_sso" if token else "consent_needed")
             return None if token else SignInNeeded(None)
         if await within(tokens.get_token(context, state), deadline):
             return None
         resource = await within(tokens.sign_in_resource(context), deadline)
     except Exception as exc:  # TimeoutError included
         log.warning("token service failed: %s", type(exc).__name__)
+        events.sign_in("failure")
         raise SignInUnavailable from None
+    events.sign_in("card")
     return SignInNeeded(str(resource.sign_in_link))
 
 

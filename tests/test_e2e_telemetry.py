@@ -1,0 +1,213 @@
+"""End to end: OpenTelemetry traces and metrics of real turns, exported over OTLP/HTTP to a loopback receiver
+(issue 29). The receiver decodes every export with opentelemetry-proto, so the checks read what a collector reads;
+the privacy check walks every string of every decoded export and also searches the raw bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app import TELEMETRY
+from bot.logsafe import configure_logging
+from bot.telemetry import record
+from dialogs.cards import actions
+from tests.cloud.otlp import OtlpReceiver, attributes
+from tests.e2e_support import running_bot
+from tests.test_e2e_conversation import Chat, button_data, meeting_for, result_url
+
+pytestmark = pytest.mark.e2e
+
+CLIENT = {"clientName": "Alex Morgan", "clientEmail": "alex.morgan@example.com", "clientPhone": "(206) 555-0100"}
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as otlp:
+        yield otlp
+
+
+@pytest.fixture
+def otlp(receiver: OtlpReceiver) -> Iterator[OtlpReceiver]:
+    receiver.clear()
+    yield receiver
+    _forget_global_providers()
+
+
+def _forget_global_providers() -> None:
+    """The OpenTelemetry API lets a process set its providers once; each test here starts an app of its own."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.metrics import _internal as metrics_internal
+    from opentelemetry.util._once import Once
+
+    trace._TRACER_PROVIDER_SET_ONCE = Once()
+    trace._TRACER_PROVIDER = None
+    metrics_internal._METER_PROVIDER_SET_ONCE = Once()
+    metrics_internal._METER_PROVIDER = None
+    assert metrics.get_meter_provider() is not None
+
+
+@pytest.fixture
+def signed_in(cloud, sim):
+    return cloud.token_service.give_token("alice")
+
+
+def on(otlp: OtlpReceiver) -> dict[str, str]:
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url, "OTEL_SERVICE_NAME": "linkbot-test",
+            "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"}
+
+
+async def get_link_with_client_details_and_text(bot: Any, meeting: Any) -> str:
+    """The whole flow: get link, client details, result, text the link, confirm. Returns the link."""
+    chat = Chat(bot, locale="en-US")
+    await chat.say(f"get link {meeting.join_web_url}")
+    await chat.reply()
+    await chat.submit(actions.CLIENT_DETAILS, **CLIENT)
+    result = await chat.reply()
+    url = result_url(result)
+    await chat.press(button_data(result, actions.TEXT_LINK))
+    confirm = await chat.reply()
+    await chat.press(button_data(confirm, actions.CONFIRM_TEXT))
+    await chat.reply()
+    return url
+
+
+async def test_a_get_link_flow_is_traced_and_measured_and_nothing_private_is_exported(cloud, sim, signed_in, otlp):
+    meeting = meeting_for(cloud, sim, subject="Mortgage review for Alex Morgan")
+    log_lines = io.StringIO()
+    async with running_bot(cloud, sim, **on(otlp)) as bot:
+        assert record.active() and TELEMETRY in bot.app
+        url = await get_link_with_client_details_and_text(bot, meeting)
+        handler = configure_logging("INFO", trace_ids=True)
+        handler.setStream(log_lines)
+        try:
+            with record.span("test"):
+                logging.getLogger("test").warning("seen %s", CLIENT["clientEmail"])
+        finally:
+            logging.getLogger().removeHandler(handler)
+    assert not record.active()  # shut down with the app: flushed, exporter threads stopped
+
+    spans = otlp.spans()
+    by_id = {span.span_id: span for span in spans}
+    turns = [s for s in spans if s.name == "POST /api/messages"]
+    assert len(turns) == 4  # one server span per activity posted
+    first = attributes(turns[0])
+    assert first["linkbot.activity.type"] == "message" and first["linkbot.conversation.kind"] == "personal"
+    assert first["linkbot.outcome"] == "ok" and first["linkbot.locale"] == "en-US"
+    assert first["linkbot.activity.id"] and first["http.response.status_code"] == 201
+
+    # The result turn: one trace holding the Graph call, its HTTP attempt, the token look-up, storage and the reply.
+    [join] = [s for s in spans if s.name.startswith("Graph GET") and "getVirtualAppointmentJoinWebUrl" in s.name]
+    assert join.name == "Graph GET /me/onlineMeetings/{meeting}/getVirtualAppointmentJoinWebUrl"
+    graph = attributes(join)
+    assert graph["http.response.status_code"] == 200 and graph["linkbot.graph.retries"] == 0
+    assert graph["linkbot.graph.request_id"]
+    turn = join
+    while turn.parent_span_id:
+        turn = by_id[turn.parent_span_id]
+    assert turn.name == "POST /api/messages" and attributes(turn)["linkbot.link.kind"] == "calendar"
+    in_turn = [s for s in spans if s.trace_id == turn.trace_id]
+    # Inside the Graph call: the user's token from the token service (over the app's session), then the attempt.
+    http = [attributes(s)["url.full"] for s in in_turn if s.parent_span_id == join.span_id]
+    assert http == [f"{cloud.token_service.base_url.rstrip('/')}/api/usertoken/GetToken",
+                    f"{sim.base_url}/v1.0/me/onlineMeetings/{{meeting}}/getVirtualAppointmentJoinWebUrl"]
+    urls = {attributes(s).get("url.full", "") for s in in_turn}
+    assert any("/v3/conversations/{conversation}/activities" in u for u in urls)  # the reply, via the connector
+    assert {"storage read", "storage write"} <= {s.name for s in in_turn}
+    # The SMS is sent once: a POST the client never retries.
+    [sms] = [s for s in spans if s.name.startswith("Graph POST") and "sms" in s.name.lower()]
+    assert attributes(sms)["http.response.status_code"] in (200, 201, 202, 204)
+
+    metrics = otlp.metrics()
+    [links] = metrics["linkbot.links.issued"]
+    assert attributes(links) == {"linkbot.link.source": "chat", "linkbot.link.kind": "calendar"}
+    assert links.as_int == 1
+    assert {attributes(p)["http.response.status_code"] for p in metrics["linkbot.graph.calls"]} >= {"200"}
+    assert sum(p.count for p in metrics["linkbot.turn.duration"]) == 4
+    assert {attributes(p)["linkbot.outcome"] for p in metrics["linkbot.turn.duration"]} == {"ok"}
+    assert "http.server.request.duration" in metrics and "http.client.request.duration" in metrics
+    resource = {kv.key: kv.value.string_value for kv in otlp.traces[0].resource_spans[0].resource.attributes}
+    assert resource["service.name"] == "linkbot-test" and resource["deployment.environment"] == "test"
+
+    # Nothing private: not in any decoded string, not in the raw bytes either.
+    alice = cloud.user("alice")
+    private = [
+        CLIENT["clientName"], CLIENT["clientEmail"], "(206)", "206-555", "555-0100", "5550100", "Mortgage review",
+        url, meeting.join_web_url, meeting.id, meeting.join_meeting_id, signed_in, cloud.app_password, alice.upn,
+        alice.display_name, alice.aad_object_id, alice.teams_id, "contoso.example",
+    ]
+    everything = list(otlp.strings())
+    assert len(everything) > 100
+    for value in everything:
+        assert "@" not in value, value  # no address of any kind
+        for secret in private:
+            assert secret.lower() not in value.lower(), (secret, value)
+    raw = b"".join(body for _, body in otlp.raw)
+    for secret in private:
+        assert secret.encode() not in raw, secret
+
+    line = log_lines.getvalue()
+    test_span = next(s for s in spans if s.name == "test")
+    assert f"trace_id={test_span.trace_id.hex()} span_id={test_span.span_id.hex()}" in line
+    assert CLIENT["clientEmail"] not in line and "[email]" in line
+
+
+async def test_a_throttled_graph_call_records_its_retry_and_wait(cloud, sim, signed_in, otlp):
+    meeting = meeting_for(cloud, sim)
+    async with running_bot(cloud, sim, **on(otlp)) as bot:
+        sim.inject("/getVirtualAppointmentJoinWebUrl", status=429, times=1, retry_after=0.2)
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        await chat.reply()
+        await chat.submit(actions.SKIP)
+        await chat.reply()
+    [join] = [s for s in otlp.spans() if "getVirtualAppointmentJoinWebUrl" in s.name]
+    assert attributes(join)["linkbot.graph.retries"] == 1 and attributes(join)["http.response.status_code"] == 200
+    assert [e.name for e in join.events] == ["retry wait"]
+    attempts = [s for s in otlp.spans() if s.parent_span_id == join.span_id and "/v1.0/" in attributes(s)["url.full"]]
+    assert [attributes(s)["http.response.status_code"] for s in attempts] == [429, 200]
+    metrics = otlp.metrics()
+    [wait] = metrics["linkbot.graph.throttle.wait"]
+    assert wait.count == 1 and attributes(wait) == {"http.response.status_code": "429"}
+    assert {attributes(p)["http.response.status_code"] for p in metrics["linkbot.graph.calls"]} >= {"429", "200"}
+
+
+async def test_a_failed_turn_is_marked_for_the_operator(cloud, sim, signed_in, otlp):
+    meeting = meeting_for(cloud, sim)
+    async with running_bot(cloud, sim, **on(otlp)) as bot:
+        sim.inject("/getVirtualAppointmentJoinWebUrl", status=403, times=1)
+        chat = Chat(bot)
+        await chat.say(f"get link {meeting.join_web_url}")
+        await chat.reply()
+        await chat.submit(actions.SKIP)
+        await chat.reply()
+    [failed] = [s for s in otlp.spans() if attributes(s).get("linkbot.outcome") == "link_failed"]
+    assert attributes(failed)["linkbot.link.failure"]
+    outcomes = {attributes(p)["linkbot.outcome"] for p in otlp.metrics()["linkbot.turn.duration"]}
+    assert outcomes == {"ok", "link_failed"}
+
+
+async def test_nothing_is_exported_or_loaded_when_nothing_is_configured(cloud, sim, signed_in, otlp):
+    meeting = meeting_for(cloud, sim)
+    async with running_bot(cloud, sim) as bot:
+        assert not record.active() and TELEMETRY not in bot.app
+        await get_link_with_client_details_and_text(bot, meeting)
+    assert otlp.raw == []
+    assert not [t.name for t in threading.enumerate() if "Otel" in t.name or "Export" in t.name]
+    # In a fresh interpreter, building the app without telemetry loads no OpenTelemetry module at all.
+    code = (
+        "import sys, app\nfrom config import Settings\napp.create_app(Settings.from_mapping({}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry', 'azure.monitor', 'google.protobuf'))))"
+    )
+    loaded = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(loaded.stdout.replace("'", '"')) == []
