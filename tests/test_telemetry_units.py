@@ -8,7 +8,8 @@ from config import ConfigError, Settings
 
 def test_telemetry_is_off_unless_an_endpoint_or_connection_string_is_set():
     assert not Settings.from_mapping({}).telemetry.enabled
-    assert not Settings.from_mapping({"OTEL_SERVICE_NAME": "x", "OTEL_METRIC_EXPORT_INTERVAL": "1000"}).telemetry.enabled
+    tuning_only = {"OTEL_SERVICE_NAME": "x", "OTEL_METRIC_EXPORT_INTERVAL": "1000"}
+    assert not Settings.from_mapping(tuning_only).telemetry.enabled
     assert not Settings.from_mapping({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
                                       "OTEL_SDK_DISABLED": "true"}).telemetry.enabled
 
