@@ -8,13 +8,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.suite import GRAPH_LATENCY_S, OURS, STOCK, TEAMS
+from bench.suite import GRAPH_LATENCY_S, OURS, OURS_OTEL, STOCK, TEAMS
 
 MIB_BUDGET = 100.0
 STARTUP_BUDGET_S = 1.5
 LAG_BUDGET_MS = 10.0
 CALLBACK_BUDGET_MS = 50.0
 CPU_RATIO_BUDGET = 0.3
+TELEMETRY_CPU_BUDGET = 1.15  # issue 29: CPU per interaction with telemetry exporting / without
 LINK_SLACK_MS = 100.0
 
 
@@ -43,18 +44,18 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
     """The figures issue 18 asks for: the whole interaction's CPU against as many stock echo turns, event-loop
     lateness at half capacity (open loop) and at saturation, and time to link with Graph answering slowly."""
     phases = result["phases"]
-    echo, link = per_kind(phases, "echo", STOCK), per_kind(phases, "get link")
+    echo, link = per_kind(phases, "echo", STOCK), per_kind(phases, "get link", OURS)
     open_phase = _phase(phases, "get link", "open")
-    saturated = max((p for p in phases if p["turn"] == "get link" and p.get("load", "closed") == "closed"),
-                    key=lambda p: p["concurrency"])
+    saturated = max((p for p in phases if p["turn"] == "get link" and p.get("load", "closed") == "closed"
+                     and p["bot"] == OURS), key=lambda p: p["concurrency"])
     return {
         "echo_cpu_ms_per_turn": echo["cpu_ms_per_turn"],
         "link_cpu_ms_per_interaction": link["cpu_ms_per_turn"],
         "link_cpu_ms_per_turn": link["cpu_ms_per_post"],
         "link_turns_per_interaction": link["steps"],
         "cpu_ratio": link["cpu_ms_per_turn"] / (link["steps"] * echo["cpu_ms_per_turn"]),
-        "capacity_interactions_per_s": max(p["turns_per_s"] for p in phases
-                                           if p["turn"] == "get link" and p.get("load", "closed") == "closed"),
+        "capacity_interactions_per_s": max(p["turns_per_s"] for p in phases if p["turn"] == "get link"
+                                           and p.get("load", "closed") == "closed" and p["bot"] == OURS),
         "open_rate": open_phase["open_rate"], "open_lag_p99_ms": open_phase["loop_lag_p99_ms"],
         "open_longest_callback_ms": open_phase["longest_callback_ms"],
         "saturated_concurrency": saturated["concurrency"], "saturated_lag_p99_ms": saturated["loop_lag_p99_ms"],
@@ -91,9 +92,20 @@ def budgets(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("time to link p99, messaging extension in a meeting, ms", h["me_p99_ms"], graph_ms + LINK_SLACK_MS, "<="),
         ("peak RSS, MiB", bot["peak_rss_mib"], MIB_BUDGET, "<"),
         ("start-up to /healthz, s (median)", bot["startup_s"], STARTUP_BUDGET_S, "<"),
+        ("get-link CPU with telemetry exporting (OTLP) / without", telemetry(result)["cpu_ratio"],
+         TELEMETRY_CPU_BUDGET, "<="),
     ]
     return [{"budget": name, "measured": value, "limit": limit, "rule": rule,
              "met": value <= limit if rule == "<=" else value < limit} for name, value, limit, rule in rows]
+
+
+def telemetry(result: dict[str, Any]) -> dict[str, Any]:
+    """Issue 29: the same get-link interaction with telemetry on (spans and metrics exported over OTLP/HTTP to a
+    loopback receiver) and off, same run, same concurrencies."""
+    phases = result["phases"]
+    off, on = per_kind(phases, "get link", OURS), per_kind(phases, "get link", OURS_OTEL)
+    return {"off": off, "on": on, "cpu_ratio": on["cpu_ms_per_turn"] / off["cpu_ms_per_turn"],
+            "cpu_ms_added": on["cpu_ms_per_turn"] - off["cpu_ms_per_turn"], "otlp": result.get("otlp", {})}
 
 
 def issue2(phases: list[dict[str, Any]]) -> dict[str, Any]:
@@ -109,7 +121,8 @@ def teams_sdk(result: dict[str, Any]) -> dict[str, Any]:
     phases = result["phases"]
     if not any(p["bot"] == TEAMS for p in phases):
         return {"skipped": f"not run ({result['mode']} run)"}
-    teams, echo, link = per_kind(phases, "echo", TEAMS), per_kind(phases, "echo", STOCK), per_kind(phases, "get link")
+    teams, echo = per_kind(phases, "echo", TEAMS), per_kind(phases, "echo", STOCK)
+    link = per_kind(phases, "get link", OURS)
     return {"echo": teams, "cpu_ms_per_turn": teams["cpu_ms_per_turn"],
             "stock_to_teams": echo["cpu_ms_per_turn"] / teams["cpu_ms_per_turn"],
             "link_turn_to_teams_echo_turn": link["cpu_ms_per_post"] / teams["cpu_ms_per_turn"],
@@ -117,8 +130,9 @@ def teams_sdk(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
-    return {**result, "issue2": issue2(result["phases"]), "get_link": per_kind(result["phases"], "get link"),
-            "headline": headline(result), "budgets": budgets(result), "teams_sdk": teams_sdk(result)}
+    return {**result, "issue2": issue2(result["phases"]), "get_link": per_kind(result["phases"], "get link", OURS),
+            "headline": headline(result), "budgets": budgets(result), "teams_sdk": teams_sdk(result),
+            "telemetry": telemetry(result)}
 
 
 def write_json(summary: dict[str, Any], path: Path) -> None:
@@ -187,6 +201,15 @@ def render(summary: dict[str, Any]) -> str:
               f"Graph requests per interaction); messaging extension in a meeting p50 {_f(h['me_p50_ms'])} / p99 "
               f"{_f(h['me_p99_ms'])} ms ({_f(h['me_graph_per_interaction'], 2)} Graph requests)",
               ""]
+    tel = summary["telemetry"]
+    lines += ["telemetry (issue 29): the get-link interaction with spans and metrics exported over OTLP/HTTP to a "
+              "loopback receiver, and without, same run",
+              f"  CPU ms/interaction: off {_f(tel['off']['cpu_ms_per_turn'], 2)}, on "
+              f"{_f(tel['on']['cpu_ms_per_turn'], 2)} (+{_f(tel['cpu_ms_added'], 2)} ms, "
+              f"ratio {_f(tel['cpu_ratio'], 3)}); "
+              f"exported {tel['otlp'].get('spans', 0)} spans in {tel['otlp'].get('exports', 0)} requests, "
+              f"{tel['otlp'].get('bytes', 0) / 1024:.0f} KiB",
+              "  turns/s by concurrency: off " + _by_c(tel["off"]) + "; on " + _by_c(tel["on"]), ""]
     t = summary["teams_sdk"]
     if "skipped" in t:
         lines.append(f"Teams SDK for Python echo anchor: {t['skipped']}")

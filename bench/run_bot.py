@@ -19,7 +19,11 @@ def main() -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, secrets=[settings.app_password, settings.blob_connection_string])
+    configure_logging(
+        settings.log_level,
+        secrets=[settings.app_password, settings.blob_connection_string, *settings.telemetry.secrets],
+        trace_ids=settings.telemetry.enabled,
+    )
     install_lag_probe(app)
     serve(app)
     return 0

@@ -33,9 +33,13 @@ from bench.procstat import cpu_seconds, is_loopback, machine, memory_mib, percen
 from dialogs.cards import actions, strings
 from graph.simulator import GraphSimulator, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
+from tests.cloud.otlp import OtlpReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 STOCK, TEAMS, OURS = "stock echo", "Teams SDK", "our bot"
+OURS_OTEL = "our bot + OTLP"  # the same bot with telemetry on, exporting to a loopback OTLP receiver
+# Exports more often than the defaults (5 s spans, 60 s metrics), so a phase of seconds pays for its exports.
+OTEL_ENV = {"OTEL_BSP_SCHEDULE_DELAY": "1000", "OTEL_METRIC_EXPORT_INTERVAL": "2000"}
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ HELP = TurnKind("help", OURS, lambda c, u, _m: [c.activity("help", user=u)], 1,
 GET_LINK = TurnKind("get link", OURS, _link_steps, 2,
                     lambda reply, m: strings.ASK_CLIENT_DETAILS in _card_json(reply) or _is_result(reply, m))
 ME_LINK = TurnKind("ME link", OURS, _me_steps, 0, lambda _reply, _m: False, expect_inline=True)
+GET_LINK_OTEL = TurnKind("get link", OURS_OTEL, GET_LINK.steps, GET_LINK.replies, GET_LINK.reply_ok)
 
 
 class BotProcess:
@@ -127,7 +132,7 @@ class BotProcess:
         self._module = module
         self._interpreter = interpreter
         self._env = env
-        self._log_path = log_dir / f"{module}.log"
+        self._log_path = log_dir / f"{module}-{name}.log".replace(" ", "_").replace("+", "plus")
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -451,6 +456,10 @@ def run(plan: Plan) -> dict[str, Any]:
                 kinds.append(TEAMS_ECHO)
             bots[OURS] = BotProcess(OURS, "bench.run_bot", env, Path(logs))
             kinds += [HELP, GET_LINK]
+            otlp = OtlpReceiver().start()
+            bots[OURS_OTEL] = BotProcess(OURS_OTEL, "bench.run_bot",
+                                         {**env, **OTEL_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url}, Path(logs))
+            kinds.append(GET_LINK_OTEL)
             watch = SocketWatch(bots)
             try:
                 with watch:
@@ -459,7 +468,8 @@ def run(plan: Plan) -> dict[str, Any]:
                     # machine's load during the run then hits the anchors and our bot alike.
                     phases = [run_phase(cloud, bots[kind.bot], kind, c, plan)
                               for c in plan.concurrencies for kind in kinds]
-                    capacity = max(p["turns_per_s"] for p in phases if p["turn"] == GET_LINK.name)
+                    capacity = max(p["turns_per_s"] for p in phases
+                                   if p["turn"] == GET_LINK.name and p["bot"] == OURS)
                     phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
                                             open_rate=capacity / 2, seconds=plan.open_seconds))
                     with cloud.slow_graph(GRAPH_LATENCY_S):
@@ -471,7 +481,10 @@ def run(plan: Plan) -> dict[str, Any]:
             finally:
                 for bot in bots.values():
                     bot.stop()
+                otlp.stop()
     finally:
         cloud.stop()
+    exported = {"exports": len(otlp.raw), "bytes": sum(len(body) for _, body in otlp.raw), "spans": len(otlp.spans())}
     return {"mode": plan.mode, "machine": machine(), "plan": asdict(plan), "bots": bot_figures, "phases": phases,
-            "load_average": {"before": load_before, "after": os.getloadavg()}, "sockets": watch.summary()}
+            "load_average": {"before": load_before, "after": os.getloadavg()}, "sockets": watch.summary(),
+            "otlp": exported}

@@ -100,8 +100,8 @@ class LinkBotAdapter(CloudAdapter):
             return await self._process(request, bot)
         with record.turn_scope() as note:
             response = await self._process(request, bot)
-            if response.status >= 400:
-                note.outcome = note.outcome or _STATUS_OUTCOMES.get(response.status, f"http_{response.status}")
+            if response.status in _STATUS_OUTCOMES:  # refused before the turn (an invoke's own 412 is an answer)
+                note.outcome = note.outcome or _STATUS_OUTCOMES[response.status]
             return response
 
     async def _process(self, request: web.Request, bot: Bot) -> web.Response:

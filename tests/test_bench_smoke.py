@@ -33,7 +33,8 @@ def test_every_phase_ran_and_every_turn_got_its_one_reply(smoke):
     summary, _ = smoke
     phases = {(p["bot"], p["turn"], p["concurrency"], p["load"]) for p in summary["phases"]}
     closed = {(bot, turn, c, "closed") for bot, turn in (("stock echo", "echo"), ("our bot", "help"),
-                                                          ("our bot", "get link")) for c in (1, 4)}
+                                                          ("our bot", "get link"), ("our bot + OTLP", "get link"))
+              for c in (1, 4)}
     assert phases == closed | {("our bot", "get link", 4, "open"), ("our bot", "get link", 2, "graph 300 ms"),
                                ("our bot", "ME link", 2, "graph 300 ms")}
     for phase in summary["phases"]:
@@ -57,7 +58,8 @@ def test_every_figure_is_measured(smoke):
 
 def test_the_turns_cost_what_they_should_at_the_cloud(smoke):
     summary, _ = smoke
-    by_turn = {(p["turn"], p["concurrency"]): p for p in summary["phases"] if p["load"] == "closed"}
+    by_turn = {(p["turn"], p["concurrency"]): p for p in summary["phases"]
+               if p["load"] == "closed" and p["bot"] != "our bot + OTLP"}
     assert by_turn[("echo", 1)]["entra_per_turn"] > 0  # the stock SDK asks Entra every turn: the anchor is stock
     assert by_turn[("get link", 1)]["token_service_per_turn"] >= 1  # the warm turn looks the user's token up
     assert by_turn[("get link", 1)]["graph_per_turn"] >= 1  # ... and the meeting in Graph
@@ -68,11 +70,19 @@ def test_the_turns_cost_what_they_should_at_the_cloud(smoke):
 def test_the_budgets_are_reported_and_printed(smoke):
     summary, stdout = smoke
     names = [b["budget"] for b in summary["budgets"]]
-    assert len(names) == 8
+    assert len(names) == 9
     for budget in summary["budgets"]:
         assert _is_figure(budget["measured"]) and isinstance(budget["met"], bool)
         [line] = [line for line in stdout.splitlines() if budget["budget"] in line]
         assert line.split()[0:2 - budget["met"]] == (["MET"] if budget["met"] else ["NOT", "MET"])
+
+
+def test_the_telemetry_rows_measure_the_same_interaction_exporting(smoke):
+    summary, stdout = smoke
+    telemetry = summary["telemetry"]
+    assert _is_figure(telemetry["cpu_ratio"]) and telemetry["on"]["turns"] > 0
+    assert telemetry["otlp"]["spans"] > 0  # the bot with telemetry on really exported to the receiver
+    assert "telemetry (issue 29)" in stdout
 
 
 def test_the_smoke_run_skips_the_teams_sdk_anchor(smoke):

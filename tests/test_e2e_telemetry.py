@@ -18,11 +18,14 @@ import pytest
 
 from app import TELEMETRY
 from bot.logsafe import configure_logging
+from bot.reminders.clock import ManualClock
 from bot.telemetry import record
 from dialogs.cards import actions
 from tests.cloud.otlp import OtlpReceiver, attributes
 from tests.e2e_support import running_bot
 from tests.test_e2e_conversation import Chat, button_data, meeting_for, result_url
+from tests.test_e2e_reminders import MIN, T0, Reminded
+from tests.test_e2e_signin import exchange_invoke
 
 pytestmark = pytest.mark.e2e
 
@@ -211,3 +214,46 @@ async def test_nothing_is_exported_or_loaded_when_nothing_is_configured(cloud, s
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(loaded.stdout.replace("'", '"')) == []
+
+
+async def test_sign_in_outcomes_are_counted(cloud, sim, otlp):
+    """A sign-in card sent, a refused SSO exchange (consent needed), then a silent SSO exchange."""
+    async with running_bot(cloud, sim, **on(otlp)) as bot:
+        await bot.say("get link")
+        await cloud.connector.await_activities(1)
+        cloud.token_service.exchange_mode = "consent_required"
+        assert (await bot.post(exchange_invoke(cloud, exchange_id="exchange-1")))[0] == 412
+        cloud.token_service.exchange_mode = "ok"
+        assert (await bot.post(exchange_invoke(cloud, exchange_id="exchange-2")))[0] == 200
+        await cloud.connector.await_activities(2)
+    counted = {attributes(p)["linkbot.signin.outcome"]: p.as_int for p in otlp.metrics()["linkbot.signin.outcomes"]}
+    assert counted == {"card": 1, "consent_needed": 1, "silent_sso": 1}
+    spans = [attributes(s) for s in otlp.spans()]
+    exchanges = [a for a in spans if a.get("linkbot.invoke.name") == "signin/tokenExchange"]
+    assert [a["linkbot.signin.outcome"] for a in exchanges] == ["consent_needed", "silent_sso"]
+    assert [a["linkbot.outcome"] for a in exchanges] == ["ok", "ok"]
+
+
+async def test_a_reminder_check_and_its_send_are_a_trace_of_their_own(cloud, sim, signed_in, otlp):
+    clock = ManualClock(T0)
+    event = sim.add_event(cloud.user_ids("alice")[1], "Mortgage review for Alex Morgan", T0 + 30 * MIN)
+    async with running_bot(cloud, sim, clock=clock, **on(otlp)) as bot:
+        alice = Reminded(bot, clock)
+        await alice.say("remind me")
+        await alice.until(T0 + 20 * MIN)
+        assert len(alice.reminders()) == 1
+    spans = otlp.spans()
+    sends = [s for s in spans if s.name == "reminders send"]
+    assert len(sends) == 1
+    [check] = [s for s in spans if s.span_id == sends[0].parent_span_id]
+    assert check.name == "reminders check" and not check.parent_span_id  # a root: no user's turn around it
+    in_check = [s for s in spans if s.trace_id == check.trace_id]
+    assert any(s.name.startswith("Graph GET") for s in in_check)
+    assert any("/v3/conversations/{conversation}/activities" in attributes(s).get("url.full", "") for s in in_check)
+    metrics = otlp.metrics()
+    assert {attributes(p)["linkbot.reminder.outcome"]: p.as_int for p in metrics["linkbot.reminders"]} == {"sent": 1}
+    [links] = metrics["linkbot.links.issued"]
+    assert attributes(links) == {"linkbot.link.source": "reminder", "linkbot.link.kind": "calendar"}
+    everything = " ".join(otlp.strings())
+    for private in ("Mortgage review", "Alex Morgan", event.meeting.virtual_appointment_url, "@"):
+        assert private not in everything
