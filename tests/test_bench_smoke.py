@@ -20,7 +20,7 @@ PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "last_ste
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
     run = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=ROOT,  # noqa: S603
-                         capture_output=True, text=True, timeout=50, check=False)
+                         capture_output=True, text=True, timeout=90, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(out.read_text()), run.stdout
 

@@ -89,13 +89,16 @@ async def test_a_get_link_flow_is_traced_and_measured_and_nothing_private_is_exp
     async with running_bot(cloud, sim, **on(otlp)) as bot:
         assert record.active() and TELEMETRY in bot.app
         url = await get_link_with_client_details_and_text(bot, meeting)
-        handler = configure_logging("INFO", trace_ids=True)
-        handler.setStream(log_lines)
+        root = logging.getLogger()
+        saved_level = root.level
+        handler = configure_logging("DEBUG", trace_ids=True)  # the app's own logging, as `python app.py` sets it
+        handler.setStream(log_lines)  # type: ignore[attr-defined]
         try:
             with record.span("test"):
                 logging.getLogger("test").warning("seen %s", CLIENT["clientEmail"])
         finally:
-            logging.getLogger().removeHandler(handler)
+            root.removeHandler(handler)
+            root.setLevel(saved_level)
     assert not record.active()  # shut down with the app: flushed, exporter threads stopped
 
     spans = otlp.spans()

@@ -20,6 +20,9 @@ from bot.telemetry.scrub import path_template
 
 PREFIX = "linkbot"
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./:-]{0,63}")  # an activity id, invoke name, locale: shape only
+# A metric attribute must stay of low cardinality whatever a sender puts in `type`.
+ACTIVITY_TYPES = frozenset({"message", "invoke", "event", "conversationUpdate", "installationUpdate",
+                            "messageReaction", "messageUpdate", "messageDelete", "typing", "endOfConversation"})
 
 
 @dataclass
@@ -146,7 +149,7 @@ def turn_activity(activity: Any) -> None:
     attributes = activity_attributes(activity)
     note = _note.get()
     if note is not None:
-        note.activity_type = attributes["activity.type"]
+        note.activity_type = attributes["activity.type"] if attributes["activity.type"] in ACTIVITY_TYPES else "other"
     turn(attributes)
 
 
