@@ -98,7 +98,7 @@ def test_the_smoke_run_skips_the_teams_sdk_anchor(smoke):
 def test_every_bot_socket_stayed_on_loopback(smoke):
     """The bench polls each bot's sockets for the whole run: each bot was seen listening, nothing left 127.0.0.1."""
     summary, stdout = smoke
-    assert set(summary["sockets"]["seen"]) == {"stock echo", "our bot"}
+    assert set(summary["sockets"]["seen"]) == {"stock echo", "our bot", "our bot + OTLP"}
     assert all(n >= 1 for n in summary["sockets"]["seen"].values())
     assert summary["sockets"]["off_loopback"] == []
     assert "all on 127.0.0.1" in stdout

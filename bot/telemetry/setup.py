@@ -11,6 +11,7 @@ anyone can post to any path with any query string, and it must not become a reco
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from config import TelemetrySettings
 log = logging.getLogger(__name__)
 
 SCOPE = "va-link-bot"
+SHUTDOWN_S = 5.0  # flushing what is buffered at shutdown, at most
 
 
 @dataclass
@@ -48,7 +50,11 @@ class Telemetry:
 
     async def context(self, _app: web.Application) -> AsyncIterator[None]:
         yield
-        self.shutdown()
+        # Off the event loop: a collector that does not answer costs the exporters' timeout, not a frozen loop.
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.shutdown), SHUTDOWN_S)
+        except TimeoutError:
+            log.warning("telemetry not flushed within %.0f s at shutdown", SHUTDOWN_S)
 
     def shutdown(self) -> None:
         """Flush what is buffered (bounded by the exporters' timeouts), stop their threads, stop recording."""
