@@ -14,7 +14,7 @@ import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -64,6 +64,11 @@ class CallRecord(Protocol):
 
     def waiting(self, seconds: float, status: int | None) -> None:
         """About to wait `seconds` before the next attempt (Retry-After or back-off after `status`)."""
+        ...
+
+    def sending(self) -> AbstractContextManager[object]:
+        """Around one attempt's HTTP exchange: the observer records attempts itself, and may keep this one out of
+        generic HTTP tracing."""
         ...
 
 
@@ -299,13 +304,14 @@ class GraphClient:
             started = loop.time()
             wait: float | None = None
             try:
-                async with self._session.request(
-                    method, target, headers=attempt_headers, data=payload, timeout=limits, allow_redirects=False
-                ) as resp:
-                    body = await resp.read()
-                    status, resp_headers = resp.status, resp.headers
-                    if status in RETRY_STATUSES:
-                        resp.close()  # Graph: retry over a new connection
+                with record.sending() if record is not None else nullcontext():
+                    async with self._session.request(
+                        method, target, headers=attempt_headers, data=payload, timeout=limits, allow_redirects=False
+                    ) as resp:
+                        body = await resp.read()
+                        status, resp_headers = resp.status, resp.headers
+                        if status in RETRY_STATUSES:
+                            resp.close()  # Graph: retry over a new connection
             except TimeoutError:
                 failure: GraphError = GraphTimeout(
                     f"no answer within {remaining:.2f} s", client_request_id=client_request_id

@@ -76,7 +76,7 @@ def start(settings: TelemetrySettings) -> Telemetry | None:
     )
     from opentelemetry.instrumentation.aiohttp_client import create_trace_config
     from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
-    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
     from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import SpanLimits, TracerProvider
@@ -113,7 +113,9 @@ def start(settings: TelemetrySettings) -> Telemetry | None:
             PeriodicExportingMetricReader(metric_exporter, export_interval_millis=settings.metrics_export_ms,
                                           export_timeout_millis=int(settings.otlp_timeout_s * 1000))
         )
-    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=True)
+    # No exemplars: each measurement inside a span would otherwise also be kept as a sample with its trace id.
+    meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=True,
+                                   exemplar_filter=AlwaysOffExemplarFilter())
     trace.set_tracer_provider(tracer_provider)  # refused (with a warning) if something set one first
     metrics.set_meter_provider(meter_provider)
     record.activate(tracer_provider.get_tracer(SCOPE), meter_provider.get_meter(SCOPE))

@@ -1,18 +1,24 @@
-"""Storage calls as spans: wraps the app's Storage only while telemetry is on (no wrapper, no cost, when off)."""
+"""Storage calls in the turn's trace: wraps the app's Storage only while telemetry is on (no wrapper, no cost, off)."""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from botbuilder.core import Storage
 
 from bot.telemetry import record
 
+T = TypeVar("T")
+
 
 class TracedStorage(Storage):
-    """A span per read, write and delete (operation, key count, failure class; never keys: they hold user and
-    conversation ids), and `linkbot.storage.failures`. Everything else (open, close, the Blob container) is the
-    wrapped store's."""
+    """Each read, write and delete becomes an event on the span it happens in (the turn's, a reminder check's):
+    operation, key count, duration and failure class, never keys (they hold user and conversation ids); a failure
+    also counts in `linkbot.storage.failures`. Events rather than spans of their own: a turn makes two to four of
+    these microsecond calls, and a span each cost more to record and export than the rest of the turn's telemetry.
+    Everything else (open, close, the Blob container) is the wrapped store's."""
 
     def __init__(self, inner: Storage, backend: str) -> None:
         super().__init__()
@@ -22,18 +28,19 @@ class TracedStorage(Storage):
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def _traced(self, operation: str, count: int, call: Any) -> Any:
-        attributes = {"db.system.name": self.backend, "db.operation.name": operation, "linkbot.storage.keys": count}
-        with record.span(f"storage {operation}", attributes):
-            try:
-                return await call
-            except Exception as exc:
-                record.storage_failed(operation, exc)
-                raise
+    async def _traced(self, operation: str, count: int, call: Awaitable[T]) -> T:
+        started = time.perf_counter()
+        try:
+            result = await call
+        except Exception as exc:
+            record.storage_failed(operation, exc)
+            record.storage_call(self.backend, operation, count, started, exc)
+            raise
+        record.storage_call(self.backend, operation, count, started, None)
+        return result
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
-        result: dict[str, Any] = await self._traced("read", len(keys or ()), self.inner.read(keys))
-        return result
+        return await self._traced("read", len(keys or ()), self.inner.read(keys))
 
     async def write(self, changes: dict[str, Any]) -> None:
         await self._traced("write", len(changes or {}), self.inner.write(changes))
