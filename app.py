@@ -36,7 +36,14 @@ from bot.sdk.meeting_info import this_meeting
 from bot.sdk.sso_exchange import TeamsSsoExchangeMiddleware
 from bot.send_guard import SendGuard
 from bot.shutdown import run
-from bot.storage.state import BotStates, create_dedupe, create_send_once, create_storage, storage_context
+from bot.storage.state import (
+    BotStates,
+    Readiness,
+    create_dedupe,
+    create_send_once,
+    create_storage,
+    storage_context,
+)
 from bot.telemetry import record
 from bot.telemetry.setup import Telemetry
 from bot.telemetry.setup import start as start_telemetry
@@ -62,6 +69,7 @@ GRAPH_URL = web.AppKey("graph_url", list)  # [base URL]: the simulator's port is
 LOCAL_GRAPH = web.AppKey("local_graph", LocalGraph)
 REMINDERS = web.AppKey("reminders", Reminders)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
+READINESS = web.AppKey("readiness", Readiness)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -84,11 +92,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     catalogs = Catalogs.load()
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=catalogs, send_guard=send_guard)
-    storage = create_storage(settings)
+    storage = create_storage(settings, session=lambda: app[HTTP])
     if telemetry is not None:
         storage = TracedStorage(storage, settings.bot_storage)
     states = BotStates(storage)
-    app.cleanup_ctx.append(storage_context(storage))  # first in, last out: closed after the last turn
+    app.cleanup_ctx.append(_http_session)  # first in, last out: closed after the storage client and the last turn
+    app.cleanup_ctx.append(storage_context(storage))  # opens on the HTTP session; closed after the last turn
     graph_url = [settings.graph_endpoint]
     app[GRAPH_URL] = graph_url
 
@@ -137,12 +146,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[BOT] = bot
     app[CREDENTIALS] = credentials
     app[REMINDERS] = reminders
-    app.cleanup_ctx.append(_http_session)
+    app[READINESS] = Readiness(storage)
     app.cleanup_ctx.append(reminders.context())  # after the HTTP session: at shutdown it stops (lease back) first
     app.on_startup.append(_warm_up)
     app.on_startup.append(_freeze_startup_objects)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     if settings.local_mode:  # what the bot emailed, as the client gets it (this machine only)
         add_outbox(app, lambda: app[LOCAL_GRAPH].simulator.mail_sent)
     return app
@@ -155,6 +165,13 @@ async def _messages(request: web.Request) -> web.StreamResponse:
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "local": request.app[SETTINGS].local_mode})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 while storage answers, 503 while it does not (a cached probe, not a call per request)."""
+    if await request.app[READINESS].ready():
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "storage unreachable"}, status=503)
 
 
 async def _http_session(app: web.Application) -> AsyncIterator[None]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from botbuilder.core import Bot, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ResourceResponse
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 from botframework.connector.auth import BotFrameworkAuthentication, ClaimsIdentity
 
 from bot.pacing import ConversationPacer
@@ -33,6 +33,7 @@ from bot.sdk.invoke_once import serialise_invoke_body_once
 from bot.sdk.reply_retry import send_with_retry
 from bot.sdk.turn_cycles import end_turn
 from bot.send_guard import LOOPBACK_HOSTS, SendGuard
+from bot.storage.deadline import turn_budget
 from bot.telemetry import record
 from dialogs.cards.language import Catalogs, speaking
 from dialogs.commands import cap_text
@@ -147,8 +148,11 @@ class LinkBotAdapter(CloudAdapter):
             self.send_guard.saw(activity.service_url)  # the JWT's serviceurl claim vouches for it
 
         try:
-            # The whole turn (middleware, bot, error handler) speaks the user's language.
-            with speaking(self.catalogs.language(activity_locale(activity))):
+            # The whole turn (middleware, bot, error handler) speaks the user's language, and its storage calls
+            # share one budget sized to what Teams waits for this kind of activity (bot/storage/deadline.py).
+            with speaking(self.catalogs.language(activity_locale(activity))), turn_budget(
+                invoke=activity.type == ActivityTypes.invoke
+            ):
                 invoke_response = await self.process_activity(auth_result, activity, bot.on_turn)
         except Exception as exc:  # before the turn ran: no connector credentials (Entra down), and the like
             log.error("could not start the turn: %s", type(exc).__name__)

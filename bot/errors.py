@@ -13,7 +13,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.storage.codec import UnreadableStateError
-from bot.storage.errors import EtagConflictError
+from bot.storage.errors import EtagConflictError, StorageUnavailableError
 from bot.telemetry import record
 from dialogs.cards import strings
 
@@ -46,8 +46,9 @@ def invoke_error_body(name: str | None, message: str | None = None) -> tuple[int
 def is_transport_failure(error: BaseException) -> bool:
     """A failed call to Teams, the token service or storage (msrest / requests / aiohttp), as opposed to a bug."""
     transport = (HttpOperationError, ClientRequestError, requests.RequestException, aiohttp.ClientError)
-    # An ETag conflict means another instance saved this conversation meanwhile: its state is the good one.
-    return isinstance(error, (*transport, EtagConflictError))
+    # An ETag conflict means another instance saved this conversation meanwhile: its state is the good one. Storage
+    # that did not answer has lost nothing the user saved: their place is what was last stored.
+    return isinstance(error, (*transport, EtagConflictError, StorageUnavailableError))
 
 
 def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) -> Callable[..., Awaitable[None]]:
@@ -63,6 +64,11 @@ def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) ->
             # Not a bug of ours: stored bytes we did not write. Once, without the content; the user starts again.
             log.warning("stored state unreadable (%s); reset it: conversation=%s", error.reason, conversation)
             message = strings.STATE_RESET
+        elif isinstance(error, StorageUnavailableError):
+            # The account is slow, throttling or away: one line for us (no SDK text), one sentence for the user.
+            log.warning("storage unavailable (%s): conversation=%s activity=%s name=%s", error, conversation,
+                        activity.id, activity.name)
+            message = strings.STORAGE_UNAVAILABLE
         else:
             log.error(
                 "turn failed: conversation=%s activity=%s type=%s name=%s error=%s",

@@ -77,10 +77,17 @@ class Azurite:
         return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
                 f"BlobEndpoint={self.blob_endpoint};")
 
-    def start(self, timeout: float = 20.0) -> Azurite:
+    @property
+    def port(self) -> int:
+        return int(self.blob_endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+
+    def start(self, timeout: float = 20.0, *, port: int = 0) -> Azurite:
+        """Start the service; `port` 0 picks a free one. A restart (after `kill`) reuses the data folder."""
         binary = ensure_installed()
-        self._location = Path(tempfile.mkdtemp(prefix="azurite-"))
-        command = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", "0", "--location", str(self._location),
+        if self._location is None:
+            self._location = Path(tempfile.mkdtemp(prefix="azurite-"))
+        self._output = []
+        command = [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(self._location),
                    "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"]
         self._process = subprocess.Popen(  # noqa: S603
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
@@ -102,10 +109,40 @@ class Azurite:
                 self.blob_endpoint = f"{match.group(1)}/{ACCOUNT}"
                 found.set()
 
+    # --- faults (tests/test_blob_faults.py; only on an instance of the test's own, never the session's) ---------
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and accept, no byte comes back (a throttled or partitioned account)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """End the process (SIGTERM; the port refuses connections until `restart`), keeping the data folder, so
+        `restart` comes back with what was stored. Not SIGKILL: Azurite keeps its metadata in a journal it writes
+        every few seconds, so a SIGKILL tests the emulator's durability, which Azure's is not."""
+        process, self._process = self._process, None
+        assert process is not None
+        process.terminate()
+        process.wait(timeout=10)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+            self._reader = None
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def restart(self, timeout: float = 20.0) -> Azurite:
+        """Start again on the same port and data folder (after `kill`)."""
+        return self.start(timeout, port=self.port)
+
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL) and delete its data folder; safe to call twice."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGCONT)  # a frozen one cannot act on SIGTERM
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=5)

@@ -200,7 +200,7 @@ async def test_oauth_prompt_begun_on_one_instance_completes_on_another(
 # --- SSO exchange de-duplication -------------------------------------------------------------------------------------
 
 async def test_dedupe_first_claim_wins_across_instances(storage: BlobStorage, second_client: BlobStorage) -> None:
-    one, two = BlobExchangeDedupe(storage.container), BlobExchangeDedupe(second_client.container)
+    one, two = BlobExchangeDedupe(storage), BlobExchangeDedupe(second_client)
     claims = await asyncio.gather(*((one if n % 2 else two).claim("msteams/c/u/ex-1") for n in range(10)))
     assert claims.count(True) == 1
     assert await one.claim("msteams/c/u/ex-2") is True
@@ -210,7 +210,7 @@ async def test_dedupe_first_claim_wins_across_instances(storage: BlobStorage, se
 async def test_dedupe_expired_entry_is_reclaimed_by_exactly_one(
     storage: BlobStorage, second_client: BlobStorage
 ) -> None:
-    one, two = BlobExchangeDedupe(storage.container, ttl_s=0.3), BlobExchangeDedupe(second_client.container, 0.3)
+    one, two = BlobExchangeDedupe(storage, ttl_s=0.3), BlobExchangeDedupe(second_client, 0.3)
     assert await one.claim("k") is True
     assert await two.claim("k") is False
     await asyncio.sleep(0.4)

@@ -310,7 +310,7 @@ async def test_blob_claims_once_across_instances(azurite: Azurite) -> None:
     for store in stores:
         await store.open()
     try:
-        one, two = (BlobSendOnce(store.container) for store in stores)
+        one, two = (BlobSendOnce(store) for store in stores)
         results = [await one.claim("mail-k1"), await two.claim("mail-k1"), await one.claim("mail-k1")]
         assert results == [True, False, False]
         await two.release("mail-k1")

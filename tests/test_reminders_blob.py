@@ -45,7 +45,7 @@ async def instances(azurite: Azurite) -> AsyncIterator[list[BlobStorage]]:
 
 
 async def test_subscriptions_round_trip_with_conditional_updates(instances: list[BlobStorage]) -> None:
-    a, b = (BlobReminderStore(s.container) for s in instances)
+    a, b = (BlobReminderStore(s) for s in instances)
     assert await a.get("29:alice") is None
     assert await a.put(subscription("29:alice"))
     seen = await b.get("29:alice")
@@ -59,7 +59,7 @@ async def test_subscriptions_round_trip_with_conditional_updates(instances: list
 
 
 async def test_an_unreadable_subscription_is_skipped_not_fatal(instances: list[BlobStorage]) -> None:
-    store = BlobReminderStore(instances[0].container)
+    store = BlobReminderStore(instances[0])
     await store.put(subscription("29:alice"))
     hostile = b'{"py/object": "os.system", "version": 1}'
     await instances[0].container.upload_blob(SUBSCRIPTIONS + "evil", hostile)
@@ -70,7 +70,7 @@ async def test_an_unreadable_subscription_is_skipped_not_fatal(instances: list[B
 async def test_a_claim_is_won_once_and_never_taken_over(instances: list[BlobStorage]) -> None:
     """At most once (issue 28, hole 3): a pending claim whose holder died mid-send is never taken over, however late
     (no instance's wall clock decides), and a sent one is final."""
-    a, b = (BlobReminderStore(s.container) for s in instances)
+    a, b = (BlobReminderStore(s) for s in instances)
     first = await asyncio.gather(*(store.claim("k", T0, T0 + MIN) for store in (a, b, a, b)))
     [ticket] = [t for t in first if t is not None]
     assert await a.announced("k") and not await a.announced("other")
@@ -80,7 +80,7 @@ async def test_a_claim_is_won_once_and_never_taken_over(instances: list[BlobStor
 
 
 async def test_a_released_claim_can_be_claimed_again(instances: list[BlobStorage]) -> None:
-    store = BlobReminderStore(instances[0].container)
+    store = BlobReminderStore(instances[0])
     ticket = await store.claim("k", T0, T0)
     assert ticket is not None
     await store.release(ticket)
@@ -88,7 +88,7 @@ async def test_a_released_claim_can_be_claimed_again(instances: list[BlobStorage
 
 
 async def test_the_lease_has_one_holder_and_is_handed_back(instances: list[BlobStorage]) -> None:
-    a, b = (BlobPollerLease(s.container) for s in instances)
+    a, b = (BlobPollerLease(s) for s in instances)
     assert await a.acquire()
     assert not await b.acquire()
     assert await a.renew()
@@ -100,7 +100,7 @@ async def test_the_lease_has_one_holder_and_is_handed_back(instances: list[BlobS
 
 class Instance:
     def __init__(self, storage: BlobStorage, clock: ManualClock, calendar: Calendar, outbox: Outbox) -> None:
-        self.store = BlobReminderStore(storage.container)
+        self.store = BlobReminderStore(storage)
         self.service = ReminderService(
             self.store.lease(),
             lambda: ReminderScheduler(self.store, calendar, outbox, clock),
@@ -170,7 +170,7 @@ async def test_even_two_pollers_at_once_announce_each_meeting_once(instances: li
     """Split brain (a holder that stalled past its lease and woke up polling): the claims alone keep it at most once."""
     clock, calendar = ManualClock(T0), Calendar()
     outbox = Outbox(clock)
-    stores = [BlobReminderStore(s.container) for s in instances]
+    stores = [BlobReminderStore(s) for s in instances]
     calendar.meetings = {f"29:user{i}": {f"m{i}-{j}": T0 + (10 + 7 * j) * MIN for j in range(4)} for i in range(5)}
     for user in calendar.meetings:
         await stores[0].put(subscription(user))

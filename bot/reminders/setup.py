@@ -27,7 +27,7 @@ def create_reminder_store(settings: Settings, storage: Storage) -> ReminderStore
     if settings.bot_storage == "blob":
         from bot.reminders.blob_store import BlobReminderStore
 
-        return BlobReminderStore(storage.container)
+        return BlobReminderStore(storage)
     return MemoryReminderStore()
 
 

@@ -5,6 +5,13 @@ Why not botbuilder-azure's `BlobStorage`: it pins azure-storage-blob 12.7.0 (202
 them). This module uses the maintained async SDK (`azure.storage.blob.aio`, on aiohttp) with the `Storage` contract's
 optimistic concurrency: one blob per state key, the blob's own ETag as the item's `e_tag`.
 
+Every call goes through one `StorageCalls` wrapper: a deadline from the turn's storage budget (bot/storage/deadline.py),
+a bound on how many calls run at once, and the SDK's failures turned into `StorageUnavailableError` (a 404, 409 or
+412 stays what it is: an answer about the item). The client's own connect/read timeouts and retries are set to fit
+inside those deadlines, and it sends on the app's one aiohttp session (bot/sdk/blob_transport.py). Reads are ranged:
+the first request asks for at most one byte more than a document may have, so an oversized blob is refused after
+that many bytes, never downloaded whole.
+
 Bodies are the versioned JSON documents of `bot.storage.codec`, the same as memory storage keeps: plain data, so
 whoever can write the container can at worst reset a conversation, never make the bot import or run anything.
 """
@@ -30,6 +37,8 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 from azure.storage.blob.aio import LinearRetry as _LinearRetry
 from botbuilder.core import Storage
 
+from bot.sdk.blob_transport import SessionSource, SharedSessionTransport
+from bot.storage.calls import StorageCalls, read_bounded
 from bot.storage.claims import JSON as _JSON
 from bot.storage.claims import claim_blob
 from bot.storage.codec import (
@@ -43,7 +52,7 @@ from bot.storage.codec import (
     item_etag,
 )
 from bot.storage.dedupe import DEFAULT_TTL_S
-from bot.storage.errors import EtagConflictError
+from bot.storage.errors import EtagConflictError, StorageUnavailableError
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
@@ -85,21 +94,28 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
     is not a false conflict. Open with `open()` at start (creates the container) and `close()` at shutdown.
     """
 
-    def __init__(self, connection_string: str, container_name: str) -> None:
+    def __init__(
+        self, connection_string: str, container_name: str, *, session: SessionSource | None = None
+    ) -> None:
         super().__init__()
-        # Short, bounded retries: a bot turn (and a 5 s invoke) cannot wait for the SDK's 15 s default backoff.
+        # The SDK's own timeouts and retries fit inside a call's deadline (StorageCalls): one quick retry of a
+        # dropped connection or a 5xx, never its default 15 s backoff; the deadline cuts whatever is left.
+        transport = {"transport": SharedSessionTransport(session)} if session is not None else {}
         self.service = BlobServiceClient.from_connection_string(
             connection_string,
-            retry_policy=_LinearRetry(backoff=1, random_jitter_range=1, retry_total=2),
-            connection_timeout=5,
-            read_timeout=10,
+            # Typed int, used as float seconds (random.uniform around `backoff`).
+            retry_policy=_LinearRetry(backoff=0.2, random_jitter_range=0.1, retry_total=1),  # type: ignore[arg-type]
+            connection_timeout=1,
+            read_timeout=2,
+            **transport,
         )
         self.container: ContainerClient = self.service.get_container_client(container_name)
+        self.calls = StorageCalls()
 
     async def open(self) -> None:
         """Create the container if it is missing; fail at start, not at the first turn."""
         try:
-            await self.container.create_container()
+            await self.container.create_container(timeout=5)
         except ResourceExistsError:
             return
         except AzureError as exc:
@@ -108,6 +124,14 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
             raise StorageStartError(
                 f"BlobContainer {self.container.container_name!r}: cannot open or create it ({reason})"
             ) from None
+
+    async def reachable(self) -> bool:
+        """One cheap request (the container's properties) within a call's deadline: True when it answered."""
+        try:
+            await self.calls(self.container.get_container_properties())
+        except (StorageUnavailableError, AzureError):
+            return False
+        return True
 
     async def close(self) -> None:
         """Close the client's HTTP session (one per process)."""
@@ -118,15 +142,14 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         return {key: item for key, item in found if item is not None}
 
     async def _read_one(self, key: str) -> tuple[str, Any]:
-        try:
-            download = await self.container.download_blob(blob_name(key))
-            if (download.size or 0) > MAX_DOCUMENT_BYTES:  # not one of ours: do not read it into memory
-                raise UnreadableStateError(key, "too large")
-            body = await download.readall()
-        except ResourceNotFoundError:
+        found = await read_bounded(self.calls, self.container.get_blob_client(blob_name(key)), MAX_DOCUMENT_BYTES)
+        if found is None:
             return key, None
+        body, etag = found
+        if body is None:  # not one of ours: at most its first MAX_DOCUMENT_BYTES + 1 bytes were fetched
+            raise UnreadableStateError(key, "too large")
         item = decode_state(key, body)
-        _set_etag(item, str(download.properties.etag))
+        _set_etag(item, etag)
         return key, item
 
     async def write(self, changes: dict[str, Any]) -> None:
@@ -141,17 +164,17 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         blob = self.container.get_blob_client(blob_name(key))
         body = encode_state(item)
         if etag in (None, "*"):
-            result = await blob.upload_blob(body, overwrite=True, content_settings=_JSON)
+            result = await self.calls(blob.upload_blob(body, overwrite=True, content_settings=_JSON))
         else:
             try:
-                result = await blob.upload_blob(
+                result = await self.calls(blob.upload_blob(
                     body, overwrite=True, etag=etag, match_condition=MatchConditions.IfNotModified,
                     content_settings=_JSON,
-                )
+                ))
             except (ResourceModifiedError, ResourceNotFoundError):
                 # Either the blob changed, or it does not exist yet: only an atomic create can tell them apart.
                 try:
-                    result = await blob.upload_blob(body, overwrite=False, content_settings=_JSON)
+                    result = await self.calls(blob.upload_blob(body, overwrite=False, content_settings=_JSON))
                 except ResourceExistsError:
                     raise EtagConflictError(f"Etag conflict for key {key!r}: the stored item has changed") from None
         _set_etag(item, str(result["etag"]))
@@ -161,7 +184,7 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
 
     async def _delete_one(self, key: str) -> None:
         try:
-            await self.container.delete_blob(blob_name(key))
+            await self.calls(self.container.delete_blob(blob_name(key)))
         except ResourceNotFoundError:
             return
 
@@ -176,8 +199,9 @@ class BlobExchangeDedupe:
     than the TTL counts as expired.
     """
 
-    def __init__(self, container: ContainerClient, ttl_s: float = DEFAULT_TTL_S) -> None:
-        self.container = container
+    def __init__(self, storage: BlobStorage, ttl_s: float = DEFAULT_TTL_S) -> None:
+        self.container = storage.container
+        self.calls = storage.calls
         self.ttl_s = ttl_s
 
     async def claim(self, key: str) -> bool:
@@ -187,7 +211,7 @@ class BlobExchangeDedupe:
             now = time.time()
             return claim_expires(body, latest=now + self.ttl_s) > now
 
-        return await claim_blob(blob, encode_claim(time.time() + self.ttl_s), max_bytes=CLAIM_MAX_BYTES,
+        return await claim_blob(self.calls, blob, encode_claim(time.time() + self.ttl_s), max_bytes=CLAIM_MAX_BYTES,
                                 held=held) is not None
 
 
@@ -195,18 +219,20 @@ class BlobSendOnce:
     """`dialogs.services.SendOnce` across instances (see bot/storage/sent_once.py): the first `claim` creates
     `mail-sent/<key>` (If-None-Match: *) and wins; every later one finds it. Never taken over: see that module."""
 
-    def __init__(self, container: ContainerClient) -> None:
-        self.container = container
+    def __init__(self, storage: BlobStorage) -> None:
+        self.container = storage.container
+        self.calls = storage.calls
 
     async def claim(self, key: str) -> bool:
         blob = self.container.get_blob_client(SENT_PREFIX + blob_name(key))
         record = json.dumps({"v": 1, "claimed": int(time.time())}).encode()
         # A record of ours always stands (an email is never sent twice however late the tap); one too large to be
         # ours counts as lapsed, as for every claim (bot/storage/claims.py).
-        return await claim_blob(blob, record, max_bytes=CLAIM_MAX_BYTES, held=lambda _body: True) is not None
+        won = await claim_blob(self.calls, blob, record, max_bytes=CLAIM_MAX_BYTES, held=lambda _body: True)
+        return won is not None
 
     async def release(self, key: str) -> None:
         try:
-            await self.container.delete_blob(SENT_PREFIX + blob_name(key))
+            await self.calls(self.container.delete_blob(SENT_PREFIX + blob_name(key)))
         except ResourceNotFoundError:
             return

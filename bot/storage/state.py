@@ -9,11 +9,13 @@ document is each user's one-to-one chat reference (plain JSON, bot/private_chat.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from botbuilder.core import PrivateConversationState, Storage, TurnContext
 
 from bot.storage.codec import decode_state, encode_state, item_etag
@@ -21,6 +23,8 @@ from bot.storage.dedupe import ExchangeDedupe, MemoryExchangeDedupe
 from bot.storage.errors import EtagConflictError
 from config import ConfigError, Settings
 from dialogs.services import SendOnce
+
+READY_TTL_S = 5.0  # App Service probes about once a minute; a load balancer may every few seconds
 
 
 class JsonMemoryStorage(Storage):
@@ -64,9 +68,10 @@ class JsonMemoryStorage(Storage):
             self.memory.pop(key, None)
 
 
-def create_storage(settings: Settings) -> Storage:
+def create_storage(settings: Settings, session: Callable[[], ClientSession] | None = None) -> Storage:
     """The storage for conversation, user and dialog state. A blob store must be opened and closed with the app:
-    add `storage_context(storage)` to `app.cleanup_ctx`."""
+    add `storage_context(storage)` to `app.cleanup_ctx`, after the context that makes `session` (the app's one
+    aiohttp session, which the Blob client sends on)."""
     if settings.bot_storage == "memory":
         return JsonMemoryStorage()
     # The Azure SDK (~6 MiB resident) is loaded only by the instances that use it.
@@ -75,7 +80,7 @@ def create_storage(settings: Settings) -> Storage:
     if not is_valid_container_name(settings.blob_container):
         raise ConfigError("BlobContainer must be 3-63 lower-case letters, digits and single hyphens")
     try:
-        return BlobStorage(settings.blob_connection_string, settings.blob_container)
+        return BlobStorage(settings.blob_connection_string, settings.blob_container, session=session)
     except ValueError:
         raise ConfigError("BlobConnectionString is not a valid Azure Storage connection string") from None
 
@@ -85,7 +90,7 @@ def create_dedupe(settings: Settings, storage: Storage) -> ExchangeDedupe:
     if settings.bot_storage == "blob":
         from bot.storage.blob import BlobExchangeDedupe
 
-        return BlobExchangeDedupe(storage.container)
+        return BlobExchangeDedupe(storage)
     return MemoryExchangeDedupe()
 
 
@@ -94,10 +99,36 @@ def create_send_once(settings: Settings, storage: Storage) -> SendOnce:
     if settings.bot_storage == "blob":
         from bot.storage.blob import BlobSendOnce
 
-        return BlobSendOnce(storage.container)
+        return BlobSendOnce(storage)
     from bot.storage.sent_once import MemorySendOnce
 
     return MemorySendOnce()
+
+
+class Readiness:
+    """Whether storage answers (`/readyz`): memory always does; Blob is probed with one cheap request, at most once
+    per `ttl_s` whatever the polling rate, and callers arriving during a probe share it."""
+
+    def __init__(self, storage: Storage, ttl_s: float = READY_TTL_S) -> None:
+        self._probe: Callable[[], Awaitable[bool]] | None = getattr(storage, "reachable", None)
+        self.ttl_s = ttl_s
+        self._answer: tuple[float, bool] | None = None  # (when, reachable)
+        self._running: asyncio.Future[bool] | None = None
+
+    async def ready(self) -> bool:
+        if self._probe is None:
+            return True
+        now = time.monotonic()
+        if self._answer is not None and now - self._answer[0] < self.ttl_s:
+            return self._answer[1]
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._probe())
+            self._running.add_done_callback(self._probed)
+        return await asyncio.shield(self._running)
+
+    def _probed(self, probe: asyncio.Future[bool]) -> None:
+        self._running = None
+        self._answer = (time.monotonic(), bool(not probe.cancelled() and probe.exception() is None and probe.result()))
 
 
 def storage_context(storage: Storage) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -409,6 +409,8 @@ ERR_TENANT_NOT_ALLOWED = N_("This app isn't available for your workplace, so ple
 TRY_AGAIN_HINT = N_("Tap Try again, or type **{get_link}** to start over.")
 ERR_EXPIRED_CARD = N_("That card is from an earlier request, so please type **{get_link}** to start again.")
 ERR_GENERIC = N_("Sorry, something went wrong on our side. Please try again.")
+# Storage did not answer within the turn's deadline (bot/errors.py): nothing was changed, the user's place is kept.
+STORAGE_UNAVAILABLE = N_("I can't reach my storage right now. Please try again in a minute.")
 ERR_MEETING_INFO = N_("I couldn't read this meeting's details, so please paste the meeting's join link instead.")
 # Stored state for this user and conversation could not be read (bot/errors.py): it was reset.
 STATE_RESET = N_("I lost track of your earlier request; say **{get_link}** to start again.")
