@@ -3,8 +3,10 @@ meeting references. No input may make the service answer 5xx or crash a turn ("t
 reference may ever yield another user's link.
 
 The bot runs on its own event loop in a thread (`BotThread`), so the synchronous Hypothesis tests post with
-`requests`. Every example is a new user (a counter, not a Hypothesis draw, which repeats values), hence a fresh
-conversation: replies are paced per conversation.
+`requests`; with `FUZZ_BOT=process` (the long campaign's default) it runs as `python app.py` does, in a process of
+its own (`BotProcessUnderFuzz`), so its callbacks and garbage collections are the bot's alone, not the test
+process's (Hypothesis, the fake connector keeping every reply). Every example is a new user (a counter, not a
+Hypothesis draw, which repeats values), hence a fresh conversation: replies are paced per conversation.
 
 Issue 16 adds hostile size: very long texts of one character class, nested brackets, digit runs, `@` and `.` floods,
 long URLs, zero-width and right-to-left characters, invalid surrogates and deeply nested JSON in `value`. CI runs
@@ -21,11 +23,13 @@ import itertools
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -34,6 +38,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.suite import BotProcess
 from dialogs.cards import actions
 from graph.simulator import GraphSimulator, SimMeeting, run_in_thread
 from tests.cloud import LoopbackCloud, opaque_token
@@ -42,6 +47,7 @@ from tests.e2e_support import card_text, running_bot
 pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))  # set by `python -m tests.fuzz --examples N`
+BOT_MODE = os.environ.get("FUZZ_BOT", "thread")  # "process": the bot in a process of its own (tests/fuzz.py)
 FUZZ = settings(
     max_examples=EXAMPLES, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -119,6 +125,73 @@ class BotThread:
             self._loop.close()
 
 
+class BotProcessUnderFuzz:
+    """The real app as `python app.py` builds it (`bench.run_bot`: `create_app` on the environment's settings, plus
+    the bench's event-loop meters behind `GET /bench/lag`) in a process of its own; its log is a file."""
+
+    def __init__(self, cloud: LoopbackCloud, sim: GraphSimulator, log_dir: Path) -> None:
+        env = {**os.environ, **cloud.settings_env(GraphEndpoint=sim.base_url),  # type: ignore[attr-defined]
+               "REQUESTS_CA_BUNDLE": cloud.ca_bundle, "LOG_LEVEL": "INFO"}
+        env.pop("PORT", None)
+        self._process = BotProcess("bot-under-fuzz", "bench.run_bot", env, log_dir)
+        self.log_path = log_dir / "bench.run_bot.log"
+        self.url = ""
+        self.longest_stall_ms = 0.0
+        self.callback_cpu_ms: list[float] = []  # CPU of each callback over 10 ms
+        self.callback_wall_ms: list[float] = []  # the same callbacks' wall time
+        self.gc_pauses_ms: list[float] = []  # full collections over 10 ms of CPU
+        self.callbacks = 0
+
+    def __enter__(self) -> BotProcessUnderFuzz:
+        self._process.start()
+        self.url = f"http://127.0.0.1:{self._process.port}/"
+        return self
+
+    def read_meters(self) -> None:
+        """Add what the bot's meters saw since the last read (each read starts them afresh)."""
+        data = self._process.loop_meters()
+        self.callbacks += data["callbacks"]
+        for wall, cpu in zip(data["slow_callbacks_ms"], data["slow_callbacks_cpu_ms"], strict=True):
+            if cpu > 10:
+                self.callback_cpu_ms.append(cpu)
+                self.callback_wall_ms.append(wall)
+        self.longest_stall_ms = max([self.longest_stall_ms, *data["samples_ms"]])
+        self.gc_pauses_ms += [cpu for generation, _wall, cpu, _n in data["gc_pauses"] if generation == 2 and cpu > 10]
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+
+    def __exit__(self, *_exc: object) -> None:
+        self._process.stop()
+
+
+class LogTurnFailures:
+    """"turn failed" records in a bot process's log file, counted since the last reset."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._count = 0
+        self.last = ""
+
+    @property
+    def count(self) -> int:
+        if self.path.exists():
+            with self.path.open("rb") as log:
+                log.seek(self._offset)
+                new = log.read()
+            self._offset += len(new)
+            failed = [line for line in new.decode(errors="replace").splitlines() if "turn failed" in line]
+            self._count += len(failed)
+            self.last = failed[-1][:300] if failed else self.last
+        return self._count
+
+    @count.setter
+    def count(self, value: int) -> None:
+        _ = self.count  # move past what is already there
+        self._count = value
+
+
 class TurnFailures(logging.Handler):
     """Counts the turn error handler's "turn failed" records."""
 
@@ -138,10 +211,10 @@ class Served:
     cloud: LoopbackCloud
     sim: GraphSimulator
     url: str
-    failures: TurnFailures
+    failures: TurnFailures | LogTurnFailures
     examples: list[int]  # examples run, per property (reported at teardown)
     serial: Iterator[int]
-    bot: BotThread
+    bot: BotThread | BotProcessUnderFuzz
 
     def new_user(self, prefix: str) -> str:
         """A user never seen before: a fresh conversation, with no state and no pacing history."""
@@ -175,27 +248,50 @@ def served(loopback_cloud: LoopbackCloud) -> Iterator[Served]:
     failures = TurnFailures()
     logging.getLogger("bot.errors").addHandler(failures)
     examples: list[int] = []
+    logs = tempfile.TemporaryDirectory(prefix="fuzz-bot-")
     try:
-        with BotThread(cloud, sim) as bot:
-            served = Served(cloud, sim, bot.url, failures, examples, itertools.count(), bot)
+        bot_cm = BotProcessUnderFuzz(cloud, sim, Path(logs.name)) if BOT_MODE == "process" else BotThread(cloud, sim)
+        with bot_cm as bot:
+            counted = LogTurnFailures(bot.log_path) if isinstance(bot, BotProcessUnderFuzz) else failures
+            served = Served(cloud, sim, bot.url, counted, examples, itertools.count(), bot)
             served.post(cloud.activity("help", user="warm-up"))  # first-turn imports and caches are not a stall
+            if isinstance(bot, BotProcessUnderFuzz):
+                bot.read_meters()
+                bot.longest_stall_ms, bot.callback_wall_ms[:], bot.gc_pauses_ms[:] = 0.0, [], []
             bot.callback_cpu_ms.clear()
             try:
                 yield served
             finally:
-                slow = sorted(bot.callback_cpu_ms, reverse=True)
-                print(f"\nfuzz: longest bot callback {max(slow, default=0.0):.1f} ms CPU; over 50 ms: "
-                      f"{sum(s > 50 for s in slow)}; over 10 ms: {len(slow)}; top: {[round(s) for s in slow[:5]]}; "
-                      f"longest event-loop lateness (wall clock, shared machine) {bot.longest_stall_ms:.1f} ms; "
-                      f"full GC pauses over 10 ms: {len(bot.gc_pauses_ms)}, longest "
-                      f"{max(bot.gc_pauses_ms, default=0.0):.0f} ms; replies kept by the fake connector: "
-                      f"{len(cloud.connector.activities)}")
+                if isinstance(bot, BotProcessUnderFuzz):
+                    bot.read_meters()
+                _report(bot, cloud)
     finally:
         logging.getLogger("bot.errors").removeHandler(failures)
         cloud.token_service.token_minter = opaque_token
         handle.stop()
         cloud.reset()
+        logs.cleanup()
         print(f"\nfuzz examples run: {sum(examples)} ({', '.join(map(str, examples))})")
+
+
+def _report(bot: BotThread | BotProcessUnderFuzz, cloud: LoopbackCloud) -> None:
+    slow = sorted(bot.callback_cpu_ms, reverse=True)
+    where = "bot process" if isinstance(bot, BotProcessUnderFuzz) else "bot thread in the test process"
+    print(f"\nfuzz ({where}): longest bot callback {max(slow, default=0.0):.1f} ms CPU; over 50 ms: "
+          f"{sum(s > 50 for s in slow)}; over 10 ms: {len(slow)}; top: {[round(s) for s in slow[:5]]}; "
+          f"longest event-loop lateness (wall clock, shared machine) {bot.longest_stall_ms:.1f} ms; "
+          f"full GC pauses over 10 ms: {len(bot.gc_pauses_ms)}, longest "
+          f"{max(bot.gc_pauses_ms, default=0.0):.0f} ms; replies kept by the fake connector: "
+          f"{len(cloud.connector.activities)}")
+    if isinstance(bot, BotProcessUnderFuzz):
+        from tests.conftest import LeakScan
+
+        lines = bot.log_lines()
+        leaks = LeakScan([cloud.app_password]).leaks(lines)
+        walls = sorted(bot.callback_wall_ms, reverse=True)
+        print(f"fuzz bot process: {bot.callbacks} callbacks; longest wall {max(walls, default=0.0):.1f} ms; "
+              f"log lines {len(lines)}, leaks {len(leaks)}")
+        assert not leaks, "bot log leaks: " + "; ".join(f"{kind}: {line[:200]}" for kind, line in leaks[:5])
 
 
 @pytest.fixture
