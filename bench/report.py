@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.suite import GRAPH_LATENCY_S, OURS, OURS_OTEL, STOCK, TEAMS
+from bench.suite import GRAPH_LATENCY_S, OURS, OURS_BLOB, OURS_OTEL, STOCK, TEAMS
 
 MIB_BUDGET = 100.0
 STARTUP_BUDGET_S = 1.5
@@ -36,8 +36,8 @@ def per_kind(phases: list[dict[str, Any]], turn: str, bot: str | None = None) ->
     }
 
 
-def _phase(phases: list[dict[str, Any]], turn: str, load: str) -> dict[str, Any]:
-    return next(p for p in phases if p["turn"] == turn and p.get("load", "closed") == load)
+def _phase(phases: list[dict[str, Any]], turn: str, load: str, bot: str = OURS) -> dict[str, Any]:
+    return next(p for p in phases if p["turn"] == turn and p.get("load", "closed") == load and p["bot"] == bot)
 
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +72,30 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
         "me_p50_ms": _phase(phases, "ME link", "graph 300 ms")["last_step_p50_ms"],
         "me_p99_ms": _phase(phases, "ME link", "graph 300 ms")["last_step_p99_ms"],
         "me_graph_per_interaction": _phase(phases, "ME link", "graph 300 ms")["graph_per_turn"],
+        **blob_headline(result),
+    }
+
+
+def blob_headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The same interaction on `BotStorage=blob` (Azurite), same run: its CPU against the stock echo, its storage
+    requests per turn (target: one read and at most one write of the turn's one state key), and time to link, whose
+    budget adds the storage round trips of the last step (at this run's median round trip) to the memory one."""
+    phases = result["phases"]
+    echo, link = per_kind(phases, "echo", STOCK), per_kind(phases, "get link", OURS_BLOB)
+    closed = [p for p in phases if p["bot"] == OURS_BLOB and p.get("load", "closed") == "closed"]
+    posts = sum(p["posts"] for p in closed)
+    slow = _phase(phases, "get link", "graph 300 ms", OURS_BLOB)
+    reads = sum(p["storage_reads_per_post"] * p["posts"] for p in closed) / posts
+    writes = sum(p["storage_writes_per_post"] * p["posts"] for p in closed) / posts
+    other = sum(p["storage_other_per_turn"] * p["turns"] for p in closed) / sum(p["turns"] for p in closed)
+    return {
+        "blob_link_cpu_ms_per_interaction": link["cpu_ms_per_turn"],
+        "blob_cpu_ratio": link["cpu_ms_per_turn"] / (link["steps"] * echo["cpu_ms_per_turn"]),
+        "blob_reads_per_turn": reads, "blob_writes_per_turn": writes, "blob_other_per_interaction": other,
+        "blob_storage_p50_ms": slow["storage_p50_ms"], "blob_storage_p99_ms": slow["storage_p99_ms"],
+        "blob_link_p50_ms": slow["last_step_p50_ms"], "blob_link_p99_ms": slow["last_step_p99_ms"],
+        "blob_link_budget_ms": 2 * GRAPH_LATENCY_S * 1000 + LINK_SLACK_MS
+        + (slow["storage_reads_per_post"] + slow["storage_writes_per_post"]) * slow["storage_p50_ms"],
     }
 
 
@@ -90,6 +114,10 @@ def budgets(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("time to link p99, Skip -> result card, Graph 300 ms, ms", h["link_p99_ms"],
          2 * graph_ms + LINK_SLACK_MS, "<="),
         ("time to link p99, messaging extension in a meeting, ms", h["me_p99_ms"], graph_ms + LINK_SLACK_MS, "<="),
+        ("BotStorage=blob: get-link interaction CPU / as many echo turns", h["blob_cpu_ratio"], CPU_RATIO_BUDGET,
+         "<="),
+        ("BotStorage=blob: time to link p99 (+ storage round trips), ms", h["blob_link_p99_ms"],
+         h["blob_link_budget_ms"], "<="),
         ("peak RSS, MiB", bot["peak_rss_mib"], MIB_BUDGET, "<"),
         ("start-up to /healthz, s (median)", bot["startup_s"], STARTUP_BUDGET_S, "<"),
         ("get-link CPU with telemetry exporting (OTLP) / without", telemetry(result)["cpu_ratio"],
@@ -200,6 +228,18 @@ def render(summary: dict[str, Any]) -> str:
               f"{_f(h['link_p50_ms'])} / p99 {_f(h['link_p99_ms'])} ms ({_f(h['link_graph_per_interaction'], 2)} "
               f"Graph requests per interaction); messaging extension in a meeting p50 {_f(h['me_p50_ms'])} / p99 "
               f"{_f(h['me_p99_ms'])} ms ({_f(h['me_graph_per_interaction'], 2)} Graph requests)",
+              "",
+              "the same interaction with BotStorage=blob (Azurite on this machine, through a counting proxy), same run",
+              f"  CPU ms per interaction {_f(h['blob_link_cpu_ms_per_interaction'], 2)} (memory: "
+              f"{_f(h['link_cpu_ms_per_interaction'], 2)}); ratio to {h['link_turns_per_interaction']} echo turns "
+              f"{_f(h['blob_cpu_ratio'], 2)}",
+              f"  dialog state requests per turn: {_f(h['blob_reads_per_turn'], 2)} reads, "
+              f"{_f(h['blob_writes_per_turn'], 2)} writes (one key per turn: target 1 read, at most 1 write); the "
+              f"personal chat reference: {_f(h['blob_other_per_interaction'], 2)} requests per interaction (written "
+              "when a user's chat is new to this process; each bench interaction is a new conversation)",
+              f"  time to link, Graph {GRAPH_LATENCY_S * 1000:.0f} ms: p50 {_f(h['blob_link_p50_ms'])} / p99 "
+              f"{_f(h['blob_link_p99_ms'])} ms; storage round trip p50 {_f(h['blob_storage_p50_ms'], 2)} / p99 "
+              f"{_f(h['blob_storage_p99_ms'], 2)} ms; budget {_f(h['blob_link_budget_ms'])} ms",
               ""]
     tel = summary["telemetry"]
     lines += ["telemetry (issue 29): the get-link interaction with spans and metrics exported over OTLP/HTTP to a "

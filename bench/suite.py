@@ -4,6 +4,10 @@ a process of its own, so each bot's CPU, memory and start-up are measured apart.
 Per phase (bot x turn kind x concurrency): turns/s, p50/p99 latency, the bot's CPU per turn, its event-loop lag
 p99, and what the turns cost the cloud (Entra, token service and Graph requests per turn); every turn must have
 got a 2xx and exactly one reply of the expected shape in its own conversation.
+
+Our bot runs twice: with memory state (`our bot`) and as production runs it, with `BotStorage=blob` (`ours+blob`)
+on an Azurite of the run's own, behind a counting proxy (tests/storage_proxy.py), so its rows also say how many
+storage reads and writes each turn made and how long a storage round trip took.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,11 +37,13 @@ from bench.harness import SLOW_CALLBACK_S
 from bench.procstat import cpu_seconds, is_loopback, machine, memory_mib, percentile, socket_addresses
 from dialogs.cards import actions, strings
 from graph.simulator import GraphSimulator, run_in_thread
+from tests.azurite import Azurite
 from tests.cloud import LoopbackCloud, opaque_token
 from tests.cloud.otlp import OtlpReceiver
+from tests.storage_proxy import StorageProxy
 
 ROOT = Path(__file__).resolve().parent.parent
-STOCK, TEAMS, OURS = "stock echo", "Teams SDK", "our bot"
+STOCK, TEAMS, OURS, OURS_BLOB = "stock echo", "Teams SDK", "our bot", "ours+blob"
 OURS_OTEL = "our bot + OTLP"  # the same bot with telemetry on, exporting to a loopback OTLP receiver
 # Exports more often than the defaults (5 s spans, 60 s metrics), so a phase of seconds pays for its exports.
 OTEL_ENV = {"OTEL_BSP_SCHEDULE_DELAY": "1000", "OTEL_METRIC_EXPORT_INTERVAL": "2000"}
@@ -121,6 +128,7 @@ GET_LINK = TurnKind("get link", OURS, _link_steps, 2,
                     lambda reply, m: strings.ASK_CLIENT_DETAILS in _card_json(reply) or _is_result(reply, m))
 ME_LINK = TurnKind("ME link", OURS, _me_steps, 0, lambda _reply, _m: False, expect_inline=True)
 GET_LINK_OTEL = TurnKind("get link", OURS_OTEL, GET_LINK.steps, GET_LINK.replies, GET_LINK.reply_ok)
+GET_LINK_BLOB = TurnKind("get link", OURS_BLOB, _link_steps, 2, GET_LINK.reply_ok)
 
 
 class BotProcess:
@@ -217,6 +225,7 @@ class Cloud:
         self.sim = GraphSimulator(seed=False)
         self._sim_thread: Any = None
         self._meetings: dict[str, Meeting] = {}
+        self.storage: StorageProxy | None = None  # in front of the run's Azurite, once started
 
     def start(self) -> None:
         self.cloud.start()
@@ -262,7 +271,17 @@ class Cloud:
             "token_service": len(self.cloud.token_service.calls),
             "graph": len(self.sim.requests),
             "replies": len(self.cloud.connector.activities),
+            **self._state_requests(),
+            "storage_round_trips": len(self.storage.durations_ms) if self.storage else 0,
         }
+
+    def _state_requests(self) -> dict[str, int]:
+        """Reads and writes of turn state (the reminder poller's lease and listing, in the same container, apart)."""
+        seen = [s for s in self.storage.seen if "/reminders/" not in s.path] if self.storage else []
+        state = [s for s in seen if "personalChats" not in s.path]  # the user's personal chat reference apart
+        return {"storage_reads": sum(s.method == "GET" for s in state),
+                "storage_writes": sum(s.method in ("PUT", "DELETE") for s in state),
+                "storage_other": sum(s.method in ("GET", "PUT", "DELETE") for s in seen) - len(state)}
 
 
 def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, plan: Plan, *,
@@ -297,6 +316,8 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
     posts = turns * len(workers[0]["steps"])
     replies = cloud.cloud.connector.activities[before["replies"]:after["replies"]]
     expected_warmup = per_worker * concurrency
+    storage_ms = (cloud.storage.durations_ms[before["storage_round_trips"]:after["storage_round_trips"]]
+                  if cloud.storage else [])
     return {
         "bot": bot.name, "turn": kind.name, "concurrency": concurrency, "load": label, "open_rate": open_rate,
         "turns": turns, "posts": posts, "steps": len(workers[0]["steps"]),
@@ -313,6 +334,11 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         **{f"{name}_per_turn": _per_turn(after[name] - before[name], turns)
            for name in ("entra", "token_service", "graph")},
         "entra_requests": after["entra"] - before["entra"],
+        **({"storage_reads_per_post": _per_turn(after["storage_reads"] - before["storage_reads"], posts),
+            "storage_writes_per_post": _per_turn(after["storage_writes"] - before["storage_writes"], posts),
+            "storage_other_per_turn": _per_turn(after["storage_other"] - before["storage_other"], turns),
+            "storage_p50_ms": percentile(storage_ms, 50), "storage_p99_ms": percentile(storage_ms, 99)}
+           if storage_ms else {}),
     }
 
 
@@ -361,7 +387,7 @@ def _replies_ok(replies: list[dict[str, Any]], workers: list[dict[str, Any]], me
     shapes = [(meeting := meeting_of(r.get("conversation", {}).get("id", ""))) is not None and kind.reply_ok(r, meeting)
               for r in replies]
     results = sum(_is_result(r, m) for r in replies if (m := meeting_of(r.get("conversation", {}).get("id", ""))))
-    results_ok = kind is not GET_LINK or results == sum(ok_by_conversation.values())
+    results_ok = kind not in (GET_LINK, GET_LINK_BLOB) or results == sum(ok_by_conversation.values())
     return got == expected and all(shapes) and results_ok
 
 
@@ -446,16 +472,21 @@ def run(plan: Plan) -> dict[str, Any]:
     load_before = os.getloadavg()
     cloud = Cloud()
     cloud.start()
+    azurite = Azurite().start()
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-") as logs:
+        with tempfile.TemporaryDirectory(prefix="bench-") as logs, StorageProxy(azurite.blob_endpoint) as storage:
+            cloud.storage = storage
             env = cloud.bot_env()
+            blob_env = {**env, "BotStorage": "blob", "BlobContainer": f"bench-{uuid.uuid4().hex[:12]}",
+                        "BlobConnectionString": storage.connection_string(azurite.connection_string)}
             bots = {STOCK: BotProcess(STOCK, "bench.stock_echo", env, Path(logs))}
             kinds = [ECHO]
             if plan.teams_sdk:
                 bots[TEAMS] = BotProcess(TEAMS, teams_sdk.MODULE, env, Path(logs), str(teams_sdk.python()))
                 kinds.append(TEAMS_ECHO)
             bots[OURS] = BotProcess(OURS, "bench.run_bot", env, Path(logs))
-            kinds += [HELP, GET_LINK]
+            bots[OURS_BLOB] = BotProcess(OURS_BLOB, "bench.run_bot", blob_env, Path(logs))
+            kinds += [HELP, GET_LINK, GET_LINK_BLOB]
             otlp = OtlpReceiver().start()
             bots[OURS_OTEL] = BotProcess(OURS_OTEL, "bench.run_bot",
                                          {**env, **OTEL_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url}, Path(logs))
@@ -473,8 +504,9 @@ def run(plan: Plan) -> dict[str, Any]:
                     phases.append(run_phase(cloud, bots[OURS], GET_LINK, max(plan.concurrencies), plan, label="open",
                                             open_rate=capacity / 2, seconds=plan.open_seconds))
                     with cloud.slow_graph(GRAPH_LATENCY_S):
-                        phases += [run_phase(cloud, bots[OURS], kind, plan.link_concurrency, plan, label="graph 300 ms",
-                                             seconds=plan.link_seconds) for kind in (GET_LINK, ME_LINK)]
+                        phases += [run_phase(cloud, bots[kind.bot], kind, plan.link_concurrency, plan,
+                                             label="graph 300 ms", seconds=plan.link_seconds)
+                                   for kind in (GET_LINK, ME_LINK, GET_LINK_BLOB)]
                     for name, bot in bots.items():
                         bot_figures[name]["peak_rss_mib"] = bot.peak_rss_mib()
                         bot_figures[name]["tracebacks_logged"] = bot.log_tail(10_000).count("Traceback")
@@ -483,6 +515,7 @@ def run(plan: Plan) -> dict[str, Any]:
                     bot.stop()
                 otlp.stop()
     finally:
+        azurite.stop()
         cloud.stop()
     exported = {"exports": len(otlp.raw), "bytes": sum(len(body) for _, body in otlp.raw), "spans": len(otlp.spans())}
     return {"mode": plan.mode, "machine": machine(), "plan": asdict(plan), "bots": bot_figures, "phases": phases,

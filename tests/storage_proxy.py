@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class StorageProxy:
         self.delay_s = 0.0
         self.status: int | None = None
         self.seen: list[Seen] = []
+        self.durations_ms: list[float] = []  # each forwarded request's round trip to Azurite
         self.body_bytes = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -101,12 +103,14 @@ class StorageProxy:
                 code = _ERROR_CODES.get(self.status, "InternalError")
                 return web.Response(status=self.status, headers={"x-ms-error-code": code}, text=code)
             body = await request.read()
+            began = time.perf_counter()
             headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in _HOP)
             async with self._session.request(
                 request.method, self.upstream + request.path_qs, headers=headers, data=body or None,
                 allow_redirects=False, skip_auto_headers=("Content-Type", "User-Agent", "Accept", "Accept-Encoding"),
             ) as answer:
                 data = await answer.read()
+                self.durations_ms.append((time.perf_counter() - began) * 1000)
                 self.body_bytes += len(data)
                 back = CIMultiDict((k, v) for k, v in answer.headers.items() if k.lower() not in _HOP)
                 return web.Response(status=answer.status, headers=back, body=data)

@@ -20,7 +20,7 @@ PHASE_FIGURES = ("turns_per_s", "cpu_ms_per_turn", "p50_ms", "p99_ms", "last_ste
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
     run = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=ROOT,  # noqa: S603
-                         capture_output=True, text=True, timeout=90, check=False)
+                         capture_output=True, text=True, timeout=150, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(out.read_text()), run.stdout
 
@@ -33,10 +33,11 @@ def test_every_phase_ran_and_every_turn_got_its_one_reply(smoke):
     summary, _ = smoke
     phases = {(p["bot"], p["turn"], p["concurrency"], p["load"]) for p in summary["phases"]}
     closed = {(bot, turn, c, "closed") for bot, turn in (("stock echo", "echo"), ("our bot", "help"),
-                                                          ("our bot", "get link"), ("our bot + OTLP", "get link"))
+                                                          ("our bot", "get link"), ("our bot + OTLP", "get link"),
+                                                          ("ours+blob", "get link"))
               for c in (1, 4)}
     assert phases == closed | {("our bot", "get link", 4, "open"), ("our bot", "get link", 2, "graph 300 ms"),
-                               ("our bot", "ME link", 2, "graph 300 ms")}
+                               ("our bot", "ME link", 2, "graph 300 ms"), ("ours+blob", "get link", 2, "graph 300 ms")}
     for phase in summary["phases"]:
         assert phase["turns"] > 0 and phase["failures"] == 0, phase
         assert phase["replies_ok"], phase
@@ -59,7 +60,7 @@ def test_every_figure_is_measured(smoke):
 def test_the_turns_cost_what_they_should_at_the_cloud(smoke):
     summary, _ = smoke
     by_turn = {(p["turn"], p["concurrency"]): p for p in summary["phases"]
-               if p["load"] == "closed" and p["bot"] != "our bot + OTLP"}
+               if p["load"] == "closed" and p["bot"] not in ("our bot + OTLP", "ours+blob")}
     assert by_turn[("echo", 1)]["entra_per_turn"] > 0  # the stock SDK asks Entra every turn: the anchor is stock
     assert by_turn[("get link", 1)]["token_service_per_turn"] >= 1  # the warm turn looks the user's token up
     assert by_turn[("get link", 1)]["graph_per_turn"] >= 1  # ... and the meeting in Graph
@@ -70,7 +71,7 @@ def test_the_turns_cost_what_they_should_at_the_cloud(smoke):
 def test_the_budgets_are_reported_and_printed(smoke):
     summary, stdout = smoke
     names = [b["budget"] for b in summary["budgets"]]
-    assert len(names) == 9
+    assert len(names) == 11
     for budget in summary["budgets"]:
         assert _is_figure(budget["measured"]) and isinstance(budget["met"], bool)
         [line] = [line for line in stdout.splitlines() if budget["budget"] in line]
@@ -83,6 +84,20 @@ def test_the_telemetry_rows_measure_the_same_interaction_exporting(smoke):
     assert _is_figure(telemetry["cpu_ratio"]) and telemetry["on"]["turns"] > 0
     assert telemetry["otlp"]["spans"] > 0  # the bot with telemetry on really exported to the receiver
     assert "telemetry (issue 29)" in stdout
+
+
+def test_the_blob_rows_count_one_read_and_at_most_one_write_per_turn(smoke):
+    """`BotStorage=blob` on Azurite, same run: every blob phase went through storage, and a turn of the get-link
+    interaction read its one state key once and wrote it at most once (the reminder poller's requests apart)."""
+    summary, stdout = smoke
+    blob = [p for p in summary["phases"] if p["bot"] == "ours+blob"]
+    for phase in blob:
+        assert phase["storage_reads_per_post"] == 1.0, phase
+        assert 0 < phase["storage_writes_per_post"] <= 1.0, phase
+        assert phase["storage_other_per_turn"] <= 1.0, phase  # the personal chat reference: one write at most
+        assert phase["storage_p50_ms"] > 0
+    assert summary["headline"]["blob_link_budget_ms"] > 700
+    assert "the same interaction with BotStorage=blob" in stdout
 
 
 def test_the_smoke_run_skips_the_teams_sdk_anchor(smoke):
@@ -98,7 +113,7 @@ def test_the_smoke_run_skips_the_teams_sdk_anchor(smoke):
 def test_every_bot_socket_stayed_on_loopback(smoke):
     """The bench polls each bot's sockets for the whole run: each bot was seen listening, nothing left 127.0.0.1."""
     summary, stdout = smoke
-    assert set(summary["sockets"]["seen"]) == {"stock echo", "our bot", "our bot + OTLP"}
+    assert set(summary["sockets"]["seen"]) == {"stock echo", "our bot", "our bot + OTLP", "ours+blob"}
     assert all(n >= 1 for n in summary["sockets"]["seen"].values())
     assert summary["sockets"]["off_loopback"] == []
     assert "all on 127.0.0.1" in stdout

@@ -134,7 +134,7 @@ class BotProcessUnderFuzz:
                "REQUESTS_CA_BUNDLE": cloud.ca_bundle, "LOG_LEVEL": "INFO"}
         env.pop("PORT", None)
         self._process = BotProcess("bot-under-fuzz", "bench.run_bot", env, log_dir)
-        self.log_path = log_dir / "bench.run_bot.log"
+        self.log_path = log_dir / "bench.run_bot-bot-under-fuzz.log"
         self.url = ""
         self.longest_stall_ms = 0.0
         self.callback_cpu_ms: list[float] = []  # CPU of each callback over 10 ms
