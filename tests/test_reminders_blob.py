@@ -4,6 +4,7 @@ pollers that announce each meeting at most once, also when the lease holder dies
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob.aio import BlobServiceClient
 
@@ -23,6 +25,7 @@ from bot.reminders.clock import ManualClock
 from bot.reminders.scheduler import ReminderScheduler, ReminderService
 from bot.storage.blob import BlobStorage
 from tests.azurite import Azurite
+from tests.cloud import LoopbackCloud
 from tests.reminder_fakes import Calendar, Outbox, subscription
 from tests.test_blob_shutdown import ROOT, free_port
 
@@ -232,6 +235,54 @@ async def test_sigterm_hands_the_poller_lease_back(azurite: Azurite, tmp_path: P
         assert state == "leased", "the app never took the poller lease"
         process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(process.wait, 12) == 0
+        assert (await poller.get_blob_properties()).lease.state == "available"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await asyncio.to_thread(process.communicate, None, 10)
+        await service.close()
+
+
+async def test_sigterm_drains_the_turn_in_flight_refuses_new_ones_and_hands_the_lease_back(
+    azurite: Azurite, cloud: LoopbackCloud, tmp_path: Path
+) -> None:
+    """The whole drain, as App Service's SIGTERM runs it on `python app.py` with Blob storage: a turn in flight (its
+    reply slowed to 1.5 s) finishes, delivers its reply and saves its state; a new connection is refused at once (a
+    refused connection is what Teams retries, on another instance); the poller lease is free when it exits 0."""
+    container = f"d-{uuid.uuid4().hex[:20]}"
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", ""), "PORT": str(port), "LOG_LEVEL": "INFO", "BotStorage": "blob",
+           "BlobConnectionString": azurite.connection_string, "BlobContainer": container}
+    process = subprocess.Popen(  # noqa: S603 - our own entry point
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    service = BlobServiceClient.from_connection_string(azurite.connection_string)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        poller = service.get_blob_client(container, POLLER)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            with contextlib.suppress(ResourceNotFoundError):
+                if (await poller.get_blob_properties()).lease.state == "leased":
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the app never took the poller lease")
+        cloud.connector.require_auth = False  # local mode sends no token
+        cloud.connector.latency_s = 1.5
+        in_flight = asyncio.create_task(asyncio.to_thread(
+            requests.post, f"{url}/api/messages", json=cloud.activity("get link"), timeout=15))
+        await asyncio.sleep(0.5)  # the turn is waiting on the slow connector
+        process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.3)
+        with pytest.raises(requests.ConnectionError):
+            await asyncio.to_thread(requests.get, f"{url}/healthz", timeout=2)
+        assert (await in_flight).status_code in (200, 201)
+        assert await asyncio.to_thread(process.wait, 12) == 0
+        assert len(cloud.connector.activities) == 1  # the in-flight turn's reply was delivered
+        names = [b.name async for b in service.get_container_client(container).list_blobs()]
+        assert [n for n in names if "%2Fconversations%2F" in n], names  # ... and its dialog state was saved
         assert (await poller.get_blob_properties()).lease.state == "available"
     finally:
         if process.poll() is None:
