@@ -7,6 +7,12 @@ loop runs (asyncio's own `slow_callback_duration` check, without debug mode's co
 how long one piece of code held the loop. `read_out()` returns both (ms) since the last read and starts afresh,
 so each load phase is read alone.
 
+What a 10 ms timer waits for, on one event loop: asyncio runs, per iteration, every callback that was ready when the
+iteration began (I/O, due timers, task steps), in order; a timer that falls due meanwhile runs in the next iteration,
+after that iteration's earlier ready callbacks. So its lateness is bounded by how long iterations' ready batches
+take. The batch meter sums the callbacks each `_run_once` ran (its select wait excluded) and keeps every batch over
+1 ms, wall and CPU, with the number of iterations: the distribution that bounds timer lateness.
+
 On a shared machine a wall-clock figure includes the time the bot process waited for a CPU (preempted inside a
 callback, or before a timer). Beside each slow callback's wall time the meter keeps the CPU time its thread spent
 in it (`time.thread_time`), and `gc.callbacks` times every garbage collection (generation, wall and CPU ms,
@@ -30,6 +36,9 @@ SLOW_CALLBACKS: deque[float] = deque(maxlen=MAX_SAMPLES)
 SLOW_CALLBACKS_CPU: deque[float] = deque(maxlen=MAX_SAMPLES)  # the same callbacks' thread CPU time (ms)
 GC_PAUSES: deque[tuple[int, float, float, int]] = deque(maxlen=MAX_SAMPLES)  # generation, wall ms, CPU ms, collected
 CALLBACKS = [0]  # every callback timed since the last read-out (the denominator of the stall percentiles)
+BATCHES: deque[tuple[float, float, int]] = deque(maxlen=MAX_SAMPLES)  # iterations over 1 ms: wall ms, CPU ms, callbacks
+ITERATIONS = [0]
+_BATCH = [0.0, 0.0, 0]  # the running iteration: wall s, CPU s, callbacks
 
 
 def install_stall_meter() -> None:
@@ -42,15 +51,33 @@ def install_stall_meter() -> None:
     def timed_run(handle: asyncio.events.Handle) -> None:
         started, cpu_started = clock(), cpu_clock()
         original(handle)
-        took = clock() - started
+        took, cpu = clock() - started, cpu_clock() - cpu_started
         CALLBACKS[0] += 1
+        _BATCH[0] += took
+        _BATCH[1] += cpu
+        _BATCH[2] += 1
         if took > SLOW_CALLBACK_S:
             SLOW_CALLBACKS.append(took * 1000)
-            SLOW_CALLBACKS_CPU.append((cpu_clock() - cpu_started) * 1000)
+            SLOW_CALLBACKS_CPU.append(cpu * 1000)
 
     timed_run.bench_stall_meter = True  # type: ignore[attr-defined]
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+    install_batch_meter()
     install_gc_meter()
+
+
+def install_batch_meter() -> None:
+    """Sum the callbacks of each event-loop iteration (`BaseEventLoop._run_once`; needs the stall meter's timing)."""
+    original = asyncio.base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
+
+    def timed_run_once(loop: asyncio.base_events.BaseEventLoop) -> None:
+        _BATCH[0], _BATCH[1], _BATCH[2] = 0.0, 0.0, 0
+        original(loop)
+        ITERATIONS[0] += 1
+        if _BATCH[0] > SLOW_CALLBACK_S:
+            BATCHES.append((_BATCH[0] * 1000, _BATCH[1] * 1000, _BATCH[2]))
+
+    asyncio.base_events.BaseEventLoop._run_once = timed_run_once  # type: ignore[attr-defined]
 
 
 def install_gc_meter() -> None:
@@ -85,10 +112,12 @@ def read_out() -> dict[str, Any]:
     collections, and the objects a full collection walks (tracked, not frozen) now; then start afresh."""
     taken, slow, slow_cpu, count = list(LAG_SAMPLES), list(SLOW_CALLBACKS), list(SLOW_CALLBACKS_CPU), CALLBACKS[0]
     pauses = [list(p) for p in GC_PAUSES]
-    for samples in (LAG_SAMPLES, SLOW_CALLBACKS, SLOW_CALLBACKS_CPU, GC_PAUSES):
+    batches, iterations = [list(b) for b in BATCHES], ITERATIONS[0]
+    for samples in (LAG_SAMPLES, SLOW_CALLBACKS, SLOW_CALLBACKS_CPU, GC_PAUSES, BATCHES):
         samples.clear()
-    CALLBACKS[0] = 0
+    CALLBACKS[0] = ITERATIONS[0] = 0
     return {"samples_ms": taken, "slow_callbacks_ms": slow, "slow_callbacks_cpu_ms": slow_cpu, "callbacks": count,
+            "batches": batches, "iterations": iterations,
             "gc_pauses": pauses, "gc_tracked": len(gc.get_objects()), "gc_frozen": gc.get_freeze_count()}
 
 

@@ -65,6 +65,12 @@ def headline(result: dict[str, Any]) -> dict[str, Any]:
         "gc_longest_cpu_ms": max(p.get("gc_longest_cpu_ms", math.nan) for p in phases if p["bot"] == OURS),
         "gc_full": sum(p.get("gc_full", 0) for p in phases if p["bot"] == OURS),
         "open_longest_callback_cpu_ms": open_phase.get("longest_callback_cpu_ms", math.nan),
+        "open_batch_p99_ms": open_phase.get("batch_p99_ms", math.nan),
+        "open_batch_longest_ms": open_phase.get("batch_longest_ms", math.nan),
+        "open_batch_longest_cpu_ms": open_phase.get("batch_longest_cpu_ms", math.nan),
+        "open_batch_longest_callbacks": open_phase.get("batch_longest_callbacks", 0),
+        "open_callbacks_per_interaction": open_phase.get("callbacks_per_turn", math.nan),
+        "open_cpu_ms_per_callback": open_phase.get("cpu_ms_per_callback", math.nan),
         "open_gc_longest_ms": open_phase.get("gc_longest_ms", math.nan),
         "link_p50_ms": _phase(phases, "get link", "graph 300 ms")["last_step_p50_ms"],
         "link_p99_ms": _phase(phases, "get link", "graph 300 ms")["last_step_p99_ms"],
@@ -224,6 +230,12 @@ def render(summary: dict[str, Any]) -> str:
               f"used {_f(h['longest_callback_cpu_ms'])} ms (open loop: {_f(h['open_longest_callback_cpu_ms'])}); "
               f"longest garbage collection {_f(h['gc_longest_ms'])} ms wall, {_f(h['gc_longest_cpu_ms'])} ms CPU "
               f"(open loop: {_f(h['open_gc_longest_ms'])} ms); {h['gc_full']} full collections in our phases",
+              f"  what bounds the open loop's lateness: a timer that falls due waits for the iteration's ready "
+              f"callbacks; iterations' ready batches p99 {_f(h['open_batch_p99_ms'], 2)} ms, longest "
+              f"{_f(h['open_batch_longest_ms'])} ms wall / {_f(h['open_batch_longest_cpu_ms'])} ms CPU "
+              f"({h['open_batch_longest_callbacks']} callbacks); an interaction runs as "
+              f"{_f(h['open_callbacks_per_interaction'])} callbacks of {_f(h['open_cpu_ms_per_callback'], 3)} ms "
+              "CPU on average",
               f"  time to link, Graph answering in {GRAPH_LATENCY_S * 1000:.0f} ms: Skip -> result card p50 "
               f"{_f(h['link_p50_ms'])} / p99 {_f(h['link_p99_ms'])} ms ({_f(h['link_graph_per_interaction'], 2)} "
               f"Graph requests per interaction); messaging extension in a meeting p50 {_f(h['me_p50_ms'])} / p99 "

@@ -330,6 +330,7 @@ def run_phase(cloud: Cloud, bot: BotProcess, kind: TurnKind, concurrency: int, p
         "loop_lag_p99_ms": percentile(lag, 99), "loop_lag_max_ms": max(lag, default=math.nan),
         "longest_callback_ms": max(slow, default=0.0), "callbacks_over_10ms": sum(s > 10 for s in slow),
         "stall_p99_ms": stall_percentile(slow, callbacks, 99), "callbacks": callbacks,
+        **batch_figures(meters, turns, cpu),
         **attributable(meters),
         **{f"{name}_per_turn": _per_turn(after[name] - before[name], turns)
            for name in ("entra", "token_service", "graph")},
@@ -353,6 +354,20 @@ def attributable(meters: dict[str, Any]) -> dict[str, Any]:
         "gc_full": sum(p[0] == 2 for p in pauses), "gc_collections": len(pauses),
         "gc_over_10ms": sum(p[1] > 10 for p in pauses),
         "gc_tracked_after": meters.get("gc_tracked"), "gc_frozen": meters.get("gc_frozen"),
+    }
+
+
+def batch_figures(meters: dict[str, Any], turns: int, cpu_s: float) -> dict[str, Any]:
+    """What bounds timer lateness on one loop (bench/harness.py): how long the iterations' ready batches took (p99
+    over every iteration, the longest, wall and CPU), and how a turn's CPU is split into callbacks."""
+    batches, iterations = meters.get("batches", []), int(meters.get("iterations", 0))
+    walls = [b[0] for b in batches]
+    callbacks = int(meters["callbacks"])
+    return {
+        "iterations": iterations, "batch_p99_ms": stall_percentile(walls, iterations, 99),
+        "batch_longest_ms": max(walls, default=0.0), "batch_longest_cpu_ms": max((b[1] for b in batches), default=0.0),
+        "batch_longest_callbacks": max(batches, default=[0, 0, 0])[2],
+        "callbacks_per_turn": _per_turn(callbacks, turns), "cpu_ms_per_callback": _per_turn(cpu_s * 1000, callbacks),
     }
 
 

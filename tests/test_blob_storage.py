@@ -210,10 +210,11 @@ async def test_dedupe_first_claim_wins_across_instances(storage: BlobStorage, se
 async def test_dedupe_expired_entry_is_reclaimed_by_exactly_one(
     storage: BlobStorage, second_client: BlobStorage
 ) -> None:
-    one, two = BlobExchangeDedupe(storage, ttl_s=0.3), BlobExchangeDedupe(second_client, 0.3)
+    # A TTL long enough that the winner's fresh claim outlives the race below on a loaded machine.
+    one, two = BlobExchangeDedupe(storage, ttl_s=1.5), BlobExchangeDedupe(second_client, 1.5)
     assert await one.claim("k") is True
     assert await two.claim("k") is False
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(1.6)
     claims = await asyncio.gather(*((one if n % 2 else two).claim("k") for n in range(8)))
     assert claims.count(True) == 1
     assert await one.claim("k") is False
