@@ -149,7 +149,10 @@ class BotProcessUnderFuzz:
 
     def read_meters(self) -> None:
         """Add what the bot's meters saw since the last read (each read starts them afresh)."""
-        data = self._process.loop_meters()
+        try:
+            data = self._process.loop_meters()
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{self._process.log_tail()}") from None
         self.callbacks += data["callbacks"]
         for wall, cpu in zip(data["slow_callbacks_ms"], data["slow_callbacks_cpu_ms"], strict=True):
             if cpu > 10:
@@ -304,6 +307,8 @@ def check(served: Served) -> Iterator[Callable[[int], None]]:
         ran[0] += 1
         assert status < 500, status
         assert served.failures.count == 0, served.failures.last
+        if isinstance(served.bot, BotProcessUnderFuzz) and ran[0] % 250 == 0:
+            served.bot.read_meters()  # in slices: each read-out stays small
 
     yield after_example
     served.examples.append(ran[0])
