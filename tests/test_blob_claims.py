@@ -12,10 +12,12 @@ import pytest
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob.aio import BlobClient, BlobServiceClient, ContainerClient
 
+from bot.storage.calls import StorageCalls
 from bot.storage.claims import claim_blob
 from tests.azurite import Azurite
 
 RECORD = b'{"mine": true}'
+CALLS = StorageCalls()
 
 
 @pytest.fixture
@@ -39,18 +41,18 @@ async def stored_etag(blob: BlobClient) -> str:
 
 async def test_the_first_claim_creates_and_returns_the_etag_of_what_it_wrote(container: ContainerClient) -> None:
     blob = container.get_blob_client("k")
-    etag = await claim_blob(blob, RECORD, max_bytes=64, held=standing)
+    etag = await claim_blob(CALLS, blob, RECORD, max_bytes=64, held=standing)
     assert etag is not None and etag == await stored_etag(blob)
     assert await (await blob.download_blob()).readall() == RECORD
-    assert await claim_blob(blob, b"other", max_bytes=64, held=standing) is None  # it stands: nothing written
+    assert await claim_blob(CALLS, blob, b"other", max_bytes=64, held=standing) is None  # it stands: nothing written
     assert await (await blob.download_blob()).readall() == RECORD
 
 
 async def test_concurrent_claimers_of_a_lapsed_record_win_exactly_once(container: ContainerClient) -> None:
     blob = container.get_blob_client("k")
-    assert await claim_blob(blob, b"lapsed", max_bytes=64, held=standing) is not None
+    assert await claim_blob(CALLS, blob, b"lapsed", max_bytes=64, held=standing) is not None
     results = await asyncio.gather(*(
-        claim_blob(container.get_blob_client("k"), f"claimer {n}".encode(), max_bytes=64, held=standing)
+        claim_blob(CALLS, container.get_blob_client("k"), f"claimer {n}".encode(), max_bytes=64, held=standing)
         for n in range(8)
     ))
     winners = [n for n, etag in enumerate(results) if etag is not None]
@@ -66,7 +68,7 @@ async def test_an_oversize_record_is_taken_over_unread(container: ContainerClien
     def never_asked(body: bytes) -> bool:
         raise AssertionError("an oversize record must not be read")
 
-    etag = await claim_blob(blob, RECORD, max_bytes=64, held=never_asked)
+    etag = await claim_blob(CALLS, blob, RECORD, max_bytes=64, held=never_asked)
     assert etag == await stored_etag(blob)
     assert await (await blob.download_blob()).readall() == RECORD
 
@@ -89,8 +91,8 @@ class VanishingBlob:
             await self._vanish("exists")
             raise
 
-    async def download_blob(self) -> Any:
-        download = await self.blob.download_blob()
+    async def download_blob(self, **kwargs: Any) -> Any:
+        download = await self.blob.download_blob(**kwargs)
         await self._vanish("read")
         return download
 
@@ -100,7 +102,7 @@ async def test_a_record_that_vanishes_midway_is_claimed_not_given_up(container: 
     blob = container.get_blob_client("k")
     await blob.upload_blob(b"lapsed")
     vanishing = VanishingBlob(blob, after)
-    etag = await claim_blob(vanishing, RECORD, max_bytes=64, held=standing)  # type: ignore[arg-type]
+    etag = await claim_blob(CALLS, vanishing, RECORD, max_bytes=64, held=standing)  # type: ignore[arg-type]
     assert vanishing.deleted
     assert etag is not None and etag == await stored_etag(blob)
     assert await (await blob.download_blob()).readall() == RECORD
