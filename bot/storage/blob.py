@@ -134,7 +134,7 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         return True
 
     async def close(self) -> None:
-        """Close the client's HTTP session (one per process)."""
+        """Close the client (and its own HTTP session, when it was not given the app's, which the app closes)."""
         await self.service.close()
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
