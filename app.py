@@ -137,7 +137,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         MainDialog(services),
         tokens,
         messaging_extension=MessagingExtension(services),
-        personal_chats=PersonalChats(storage),
+        personal_chats=PersonalChats(storage, send_guard),
     )
     adapter.on_turn_error = make_on_turn_error(states.reset)
 

@@ -32,7 +32,7 @@ from botbuilder.schema import (
 )
 
 from bot.sdk.reply_retry import reply_status, send_with_retry
-from bot.send_guard import UNCONFIRMED, RefusedReference, is_personal_conversation_id
+from bot.send_guard import UNCONFIRMED, RefusedReference, SendGuard, is_personal_conversation_id
 from dialogs.cards import strings
 from dialogs.turn import Turn
 
@@ -78,12 +78,14 @@ class PersonalChat:
         }
 
     @classmethod
-    def from_state(cls, data: Any) -> PersonalChat | None:
+    def from_state(
+        cls, data: Any, is_personal: Callable[[Any], bool] = is_personal_conversation_id
+    ) -> PersonalChat | None:
         """The stored reference, or None for anything that is not one (a bad document is simply not reused)."""
         if not isinstance(data, dict) or data.get("version") != SCHEMA_VERSION:
             return None
         conversation, service_url, tenant = data.get("conversationId"), data.get("serviceUrl"), data.get("tenantId")
-        if not (isinstance(conversation, str) and is_personal_conversation_id(conversation)
+        if not (isinstance(conversation, str) and is_personal(conversation)
                 and isinstance(service_url, str) and service_url):
             return None
         return cls(conversation, service_url, tenant if isinstance(tenant, str) and tenant else None)
@@ -126,8 +128,9 @@ def storage_key(context: TurnContext) -> str:
 class PersonalChats:
     """Finds, opens and remembers each user's one-to-one chat with the bot, and runs turns there."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, guard: SendGuard | None = None) -> None:
         self.storage = storage
+        self._is_personal = (guard or SendGuard()).is_personal
         self._written: OrderedDict[str, str] = OrderedDict()  # key -> conversation id this process stored
 
     async def remember(self, context: TurnContext) -> None:
@@ -135,7 +138,7 @@ class PersonalChats:
         activity, turn = context.activity, Turn.of(context)
         if not turn.is_personal or activity.conversation is None or not activity.service_url or not turn.user_id:
             return
-        if not is_personal_conversation_id(activity.conversation.id):
+        if not self._is_personal(activity.conversation.id):
             return
         key = storage_key(context)
         if self._written.get(key) == activity.conversation.id:
@@ -150,7 +153,7 @@ class PersonalChats:
         except Exception as exc:  # an unreadable reference only costs a POST /v3/conversations
             log.warning("could not read a personal chat reference: %s", type(exc).__name__)
             return None
-        return PersonalChat.from_state(found.get(key))
+        return PersonalChat.from_state(found.get(key), self._is_personal)
 
     async def forget(self, context: TurnContext) -> None:
         key = storage_key(context)

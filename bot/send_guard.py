@@ -54,6 +54,11 @@ MAX_SEEN = 64  # origins seen inbound: a handful per cloud region; bounded again
 MEMBER_CHECK_S = 5.0  # one connector GET, inside a message turn's and a reminder's time
 # A 1:1 chat's conversation id as the Bot Connector gives it: `a:` and an opaque base64url run, nothing else.
 _PERSONAL_ID = re.compile(r"a:[A-Za-z0-9_-]{1,1000}")
+# Local mode only: the Agents Playground names its 1:1 chats itself (a GUID, or `<guid>@test.user`), never `a:...`;
+# its group chats are `<guid>@test.group`, and Teams' shared chats `19:...@thread...`. Loopback, no token: the member
+# check still decides.
+_LOCAL_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,200}")
+_SHARED_MARKS = ("19:", "@thread", "@test.group")
 
 Origin = tuple[str, str, int]
 
@@ -85,9 +90,15 @@ def origin_of(url: str) -> Origin | None:
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
 
 
-def is_personal_conversation_id(conversation_id: Any) -> bool:
-    """A Teams 1:1 chat's id (`a:...`); group, meeting and channel ids (`19:...@thread...`) and anything else: no."""
-    return isinstance(conversation_id, str) and _PERSONAL_ID.fullmatch(conversation_id) is not None
+def is_personal_conversation_id(conversation_id: Any, *, local_mode: bool = False) -> bool:
+    """A Teams 1:1 chat's id (`a:...`); group, meeting and channel ids (`19:...@thread...`) and anything else: no.
+    In local mode also the Agents Playground's 1:1 chat ids, which are not of Teams' form."""
+    if not isinstance(conversation_id, str):
+        return False
+    if _PERSONAL_ID.fullmatch(conversation_id) is not None:
+        return True
+    return (local_mode and _LOCAL_ID.fullmatch(conversation_id) is not None
+            and not any(mark in conversation_id for mark in _SHARED_MARKS))
 
 
 class SendGuard:
@@ -119,6 +130,9 @@ class SendGuard:
             return True
         return origin in self._configured or origin in self._seen
 
+    def is_personal(self, conversation_id: Any) -> bool:
+        return is_personal_conversation_id(conversation_id, local_mode=self._local_mode)
+
     def check_origin(self, service_url: str) -> None:
         if not self.trusts(service_url):
             raise RefusedReference(ORIGIN, "service URL not a Teams connector's")
@@ -128,7 +142,7 @@ class SendGuard:
         user is in. Marks the conversation personal from what was checked. RefusedReference otherwise."""
         conversation, user = activity.conversation, activity.from_property
         conversation_id, user_id = getattr(conversation, "id", None), getattr(user, "id", None)
-        if not is_personal_conversation_id(conversation_id):
+        if not self.is_personal(conversation_id):
             raise RefusedReference(CHAT, "conversation id not a personal chat's")
         if not isinstance(user_id, str) or not user_id:
             raise RefusedReference(CHAT, "no user")

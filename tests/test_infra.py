@@ -10,7 +10,7 @@ import json
 import os
 import re
 import subprocess
-import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +126,10 @@ def test_web_app_runs_the_tested_python_with_an_explicit_startup_command(bicep):
     assert (config["healthCheckPath"], config["minTlsVersion"], config["ftpsState"], config["alwaysOn"]) == (
         "/healthz", "1.2", "Disabled", True
     )
-    python = f"PYTHON|{sys.version_info.major}.{sys.version_info.minor}"  # the Python these tests run on (CI's)
+    # The Python the project targets and CI runs (pyproject's mypy target; README: 3.11), not whichever interpreter a
+    # developer happens to run the tests with.
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["python_version"]
+    python = f"PYTHON|{target}"
     assert main["parameters"]["linuxFxVersion"]["default"] == python
     parameters = json.loads((INFRA / "azure.parameters.json").read_text())["parameters"]
     assert parameters["linuxFxVersion"]["value"] == python

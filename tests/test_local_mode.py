@@ -110,3 +110,38 @@ def test_an_app_id_without_its_tenant_stops_the_start_naming_it(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "MicrosoftAppTenantId" in done.stderr
+
+
+def test_local_mode_runs_a_group_chats_flow_in_the_playgrounds_one_to_one_chat(local_bot, cloud):
+    """The Agents Playground names its 1:1 chats itself (`<guid>@test.user`, not Teams' `a:...`): in local mode the
+    send guard takes them as personal (the member check still decides), so `get link` in a group chat goes on
+    privately instead of failing; a group id is still never taken for a 1:1 chat."""
+    port, _ = local_bot
+    cloud.connector.require_auth = False
+    playground_chat = "3f2b7c1e-5d4a-4b8e-9c0f-1a2b3c4d5e6f@test.user"
+    teams_ids = cloud.connector._personal_conversation
+    cloud.connector._personal_conversation = lambda user: playground_chat
+    try:
+        activity = cloud.activity("get link", conversation_type="groupChat", mention=True)
+        response = requests.post(f"http://127.0.0.1:{port}/api/messages", json=activity, timeout=10)
+        assert response.status_code in (200, 201)
+        private = cloud.connector.activities_in(playground_chat)
+        deadline = time.monotonic() + 10
+        while not private and time.monotonic() < deadline:
+            time.sleep(0.05)
+            private = cloud.connector.activities_in(playground_chat)
+        assert private, "nothing reached the playground's 1:1 chat"
+    finally:
+        cloud.connector._personal_conversation = teams_ids
+        cloud.connector.reset()
+
+
+def test_a_playground_style_id_is_personal_only_in_local_mode():
+    from bot.send_guard import SendGuard
+
+    local, real = SendGuard(local_mode=True), SendGuard()
+    assert local.is_personal("3f2b7c1e-5d4a-4b8e-9c0f-1a2b3c4d5e6f@test.user")
+    assert local.is_personal("a:1abc") and real.is_personal("a:1abc")
+    assert not real.is_personal("3f2b7c1e-5d4a-4b8e-9c0f-1a2b3c4d5e6f@test.user")
+    for shared in ("19:abc@thread.v2", "19:abc@thread.tacv2", "5d4a@test.group", "x" * 201, "a b", ""):
+        assert not local.is_personal(shared), shared
