@@ -19,7 +19,6 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 
 from bot.adapter import MAX_BODY_BYTES, LinkBotAdapter
-from bot.config_check import check_tenant
 from bot.errors import make_on_turn_error
 from bot.handler import LinkBot
 from bot.local import LocalGraph
@@ -56,7 +55,6 @@ from dialogs.services import DialogServices, TokenProvider
 from dialogs.signin.tokens import LocalTokens, TokenServiceTokens, TokenSource
 from graph.client import GraphClient
 from graph.simulator import serve as serve_simulator
-from manifest.agreement import check_package
 
 log = logging.getLogger("app")
 
@@ -220,12 +218,16 @@ async def _warm_up(app: web.Application) -> None:
 
 
 async def _check_tenant(settings: Settings) -> list[str]:
+    from bot.config_check import check_tenant  # --check only: the server never loads it
+
     async with ClientSession(timeout=ClientTimeout(total=30, connect=5)) as session:
         return await check_tenant(settings, session)
 
 
 def check(settings: Settings, package: Path | None = None) -> int:
     """`--check`: one line per problem, each naming the setting to fix; 0 when everything holds."""
+    from manifest.agreement import check_package  # --check only: the package builder (Pillow, schemas) stays unloaded
+
     problems = asyncio.run(_check_tenant(settings))
     if not settings.local_mode:  # without an app id there is nothing for a package to agree with
         problems += check_package(settings, package)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from babel.dates import get_timezone_name
-from icalendar import Calendar, Event
 
 from . import strings
 from .language import current
@@ -128,6 +127,8 @@ def invitation_ics(appointment: Appointment, *, now: datetime) -> bytes | None:
         return None
     start = as_aware(appointment.start)
     end = as_aware(appointment.end) if appointment.end is not None and appointment.end > start else None
+    from icalendar import Calendar, Event  # loaded with the first email, not by every instance at start
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
