@@ -143,7 +143,11 @@ def test_app_settings_cover_the_configuration_a_deployment_needs(bicep):
     assert needed <= set(settings)
     assert (settings["MicrosoftAppType"], settings["BotStorage"]) == ("SingleTenant", "blob")
     env = {name: value if isinstance(value, str) else "x" for name, value in settings.items()}
-    env.update(MicrosoftAppId="00000000-0000-0000-0000-000000000001", MicrosoftAppTenantId="t", BlobContainer="c")
+    # Expressions (resource properties, parameters) stand for what Azure fills in at deployment: values of that shape.
+    env.update(MicrosoftAppId="00000000-0000-0000-0000-000000000001", MicrosoftAppTenantId="t", BlobContainer="c",
+               APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000002;"
+               "IngestionEndpoint=https://example.invalid/")
+    assert not isinstance(settings["APPLICATIONINSIGHTS_CONNECTION_STRING"], str)  # from the resource, not a literal
     assert Settings.from_mapping(env).bot_storage == "blob"  # the values the Bicep sets are accepted by config.py
     insights = _resource(bicep, "insights")["properties"]
     assert "WorkspaceResourceId" in insights  # workspace-based Application Insights
