@@ -46,7 +46,6 @@ from bot.storage.state import (
 from bot.telemetry import record
 from bot.telemetry.setup import Telemetry
 from bot.telemetry.setup import start as start_telemetry
-from bot.telemetry.storage import TracedStorage
 from bot.tenants import TenantAllowListMiddleware
 from config import ConfigError, Settings
 from dialogs.cards.language import Catalogs
@@ -91,8 +90,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     catalogs = Catalogs.load()
     adapter = LinkBotAdapter(auth, local_mode=settings.local_mode, catalogs=catalogs, send_guard=send_guard)
     storage = create_storage(settings, session=lambda: app[HTTP])
-    if telemetry is not None:
-        storage = TracedStorage(storage, settings.bot_storage)
     states = BotStates(storage)
     app.cleanup_ctx.append(_http_session)  # first in, last out: closed after the storage client and the last turn
     app.cleanup_ctx.append(storage_context(storage))  # opens on the HTTP session; closed after the last turn

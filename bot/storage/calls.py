@@ -8,6 +8,7 @@ reminders, readiness), so a deadline, a bound on calls at once and the mapping o
   process fails fast, not late.
 - Every failure that is not an answer about the item (404, 409, 412, which callers handle) is raised as
   `StorageUnavailableError`, with a short reason and never the SDK's text.
+- With telemetry on, each request is recorded (bot/telemetry/record.py `storage_call`); off, one check.
 
 `read_bounded` is the one read of a small document: a ranged request for at most one byte more than the caller's
 limit, so a blob we did not write is never downloaded whole.
@@ -31,6 +32,7 @@ from azure.storage.blob.aio import BlobClient
 
 from bot.storage import deadline
 from bot.storage.errors import StorageUnavailableError
+from bot.telemetry import record
 
 MAX_CONCURRENT_CALLS = 32
 _ITEM_STATUSES = frozenset({404, 409, 412})
@@ -44,6 +46,23 @@ class StorageCalls:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def __call__(self, call: Awaitable[T]) -> T:
+        if not record.active():
+            return await self._call(call)
+        # Telemetry: each request an event on the span it serves (the turn's, a reminder check's), named by the SDK
+        # method (`BlobClient.upload_blob`), with its duration and failure class; never the blob's name (user ids).
+        operation = getattr(call, "__qualname__", "call")
+        started = time.perf_counter()
+        try:
+            result = await self._call(call)
+        except BaseException as exc:
+            record.storage_call("blob", operation, started, exc)
+            if isinstance(exc, StorageUnavailableError):
+                record.storage_failed(operation, exc)
+            raise
+        record.storage_call("blob", operation, started, None)
+        return result
+
+    async def _call(self, call: Awaitable[T]) -> T:
         budget = deadline.current()
         seconds = budget.next_call_s()
         began = time.monotonic()

@@ -211,8 +211,8 @@ def reminder(outcome: str) -> None:
         _live.reminders.add(1, {f"{PREFIX}.reminder.outcome": outcome})
 
 
-def storage_call(backend: str, operation: str, keys: int, started: float, error: BaseException | None) -> None:
-    """A storage call as an event on the current span (the turn's), with its outcome."""
+def storage_call(backend: str, operation: str, started: float, error: BaseException | None) -> None:
+    """A storage request as an event on the current span (the turn's), with its duration and outcome."""
     if _live is None:
         return
     from opentelemetry import trace
@@ -220,8 +220,7 @@ def storage_call(backend: str, operation: str, keys: int, started: float, error:
     current = trace.get_current_span()
     if current.is_recording():
         attributes: dict[str, Any] = {
-            "db.system.name": backend, f"{PREFIX}.storage.keys": keys,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "db.system.name": backend, "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         }
         if error is not None:
             attributes["error.type"] = type(error).__name__
