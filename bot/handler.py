@@ -104,6 +104,14 @@ class LinkBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.run_dialog(turn_context, may_begin=True)
+        if not turn_context.responded:
+            # Every message gets an answer; a flow that ended this one in silence was steered by stored values its
+            # dialogs cannot use (a step index past the last step, say): end it and say so, as for unreadable state.
+            log.warning("a message turn ended without an answer; the flow was reset: conversation=%s",
+                        getattr(turn_context.activity.conversation, "id", None))
+            dc = await self.dialogs.create_context(turn_context)
+            await dc.cancel_all_dialogs()
+            await Turn.of(turn_context).say_here(strings.STATE_RESET)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await Turn.of(turn_context).say_here(welcome_card())

@@ -215,3 +215,48 @@ def test_any_json_at_any_position_of_a_stored_document_is_data_or_a_reset(
     while time.monotonic() < deadline and not any(strings.RESULT_TITLE in card_text(a) for a in replies()[settled:]):
         time.sleep(0.01)  # replies are paced per conversation: they may trail the HTTP answer
     assert result_url(replies()[-1]) == meeting.virtual_appointment_url, [card_text(a)[:60] for a in replies()]
+
+
+@pytest.mark.parametrize("step", ["get link", "get link {url}", "get link new"])
+@pytest.mark.parametrize("index", [True, 99])
+def test_a_step_index_the_dialogs_cannot_use_gets_a_sentence_not_silence(
+    served_blob: tuple[Any, Any, ContainerClient], loopback_cloud: LoopbackCloud, step: str, index: Any
+) -> None:
+    """Plain data of the right shape that steers a waterfall past its last step (or to a step chosen by a bool) ended
+    the user's flow with no answer at all (found by the property above). Every message gets one: here the reset
+    sentence, and the next `get link` works."""
+    bot, sim, container = served_blob
+    cloud = loopback_cloud
+    user = f"step{next(SERIAL)}"
+    cloud.token_service.give_token(user)
+    meeting = sim.add_meeting(cloud.user_ids(user)[1], f"Of {user}", SOON, SOON + timedelta(minutes=30))
+    conversation = cloud.activity("x", user=user)["conversation"]["id"]
+
+    def post(text: str | None, value: Any = None) -> int:
+        return cloud.post(bot.url, cloud.activity(text, user=user, value=value), timeout=15)[0]
+
+    def replies() -> list[dict[str, Any]]:
+        return [a for a in cloud.connector.activities if (a.get("conversation") or {}).get("id") == conversation]
+
+    assert post(step.format(url=meeting.join_web_url)) == 201
+    blob = container.get_blob_client(blob_name(state_key(cloud, user)))
+    document = json.loads(blob.download_blob().readall())
+    paths = [path for path in json_paths(document) if path and path[-1] == "stepIndex"]
+    assert paths
+    for path in paths:
+        document = replaced(document, path, index)
+    blob.upload_blob(json.dumps(document).encode(), overwrite=True)
+
+    before = len(replies())
+    assert post("skip") == 201
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(replies()) == before:
+        time.sleep(0.01)
+    assert len(replies()) > before, "no answer"
+    settled = len(replies())
+    assert post(f"get link {meeting.join_web_url}") == 201
+    assert post(None, {"action": actions.SKIP}) == 201
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(strings.RESULT_TITLE in card_text(a) for a in replies()[settled:]):
+        time.sleep(0.01)
+    assert result_url(replies()[-1]) == meeting.virtual_appointment_url
