@@ -159,9 +159,8 @@ class Azurite:
             self._location = None
 
 
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[Azurite]:
-    """A running Azurite for the session (a plugin of tests/conftest.py). Fails, never skips, without npm."""
+def running() -> Iterator[Azurite]:
+    """A started Azurite, stopped afterwards; the test fails (never skips) without npm. For fixtures."""
     try:
         server = Azurite().start()
     except AzuriteUnavailable as exc:
@@ -170,6 +169,12 @@ def azurite() -> Iterator[Azurite]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """A running Azurite for the session (a plugin of tests/conftest.py)."""
+    yield from running()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ from bot.storage.calls import MAX_CONCURRENT_CALLS
 from bot.storage.codec import MAX_DOCUMENT_BYTES
 from bot.storage.errors import StorageUnavailableError
 from dialogs.cards import actions, strings
-from tests.azurite import Azurite, AzuriteUnavailable
+from tests.azurite import Azurite
+from tests.azurite import running as azurite_running
 from tests.cloud import LoopbackCloud
 from tests.e2e_support import RunningBot, card_text, running_bot
 from tests.reminder_fakes import subscription
@@ -43,14 +44,7 @@ INVOKE_ANSWER_S = 4.5  # an invoke, with room for the loopback's own latency (Te
 @pytest.fixture(scope="module")
 def own_azurite() -> Iterator[Azurite]:
     """An Azurite for this module alone: these tests freeze and kill it."""
-    try:
-        server = Azurite().start()
-    except AzuriteUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from azurite_running()
 
 
 @pytest.fixture

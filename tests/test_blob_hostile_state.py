@@ -166,29 +166,52 @@ PROPERTY = settings(max_examples=25, deadline=None,
 SERIAL = itertools.count()
 
 
+class Session:
+    """One user of the blob-backed bot: their meeting, what they post, what they were answered, their state blob."""
+
+    def __init__(self, served: tuple[Any, Any, ContainerClient], cloud: LoopbackCloud, prefix: str) -> None:
+        self.bot, sim, self.container = served
+        self.cloud, self.user = cloud, f"{prefix}{next(SERIAL)}"
+        cloud.token_service.give_token(self.user)
+        self.meeting = sim.add_meeting(cloud.user_ids(self.user)[1], f"Of {self.user}", SOON,
+                                       SOON + timedelta(minutes=30))
+        self.conversation = cloud.activity("x", user=self.user)["conversation"]["id"]
+
+    def post(self, text: str | None, value: Any = None) -> int:
+        return self.cloud.post(self.bot.url, self.cloud.activity(text, user=self.user, value=value), timeout=15)[0]
+
+    def replies(self) -> list[dict[str, Any]]:
+        return [a for a in self.cloud.connector.activities
+                if (a.get("conversation") or {}).get("id") == self.conversation]
+
+    def blob(self) -> Any:
+        return self.container.get_blob_client(blob_name(state_key(self.cloud, self.user)))
+
+    def wait_for_answer(self, before: int) -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(self.replies()) == before:
+            time.sleep(0.01)
+
+    def wait_for_result(self, settled: int) -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+            strings.RESULT_TITLE in card_text(a) for a in self.replies()[settled:]
+        ):
+            time.sleep(0.01)  # replies are paced per conversation: they may trail the HTTP answer
+
+
 @PROPERTY
 @given(data=st.data())
 def test_any_json_at_any_position_of_a_stored_document_is_data_or_a_reset(
     served_blob: tuple[Any, Any, ContainerClient], loopback_cloud: LoopbackCloud, data: st.DataObject
 ) -> None:
-    bot, sim, container = served_blob
-    cloud = loopback_cloud
-    user = f"prop{next(SERIAL)}"
-    cloud.token_service.give_token(user)
-    meeting = sim.add_meeting(cloud.user_ids(user)[1], f"Of {user}", SOON, SOON + timedelta(minutes=30))
-    conversation = cloud.activity("x", user=user)["conversation"]["id"]
-
-    def post(text: str | None, value: Any = None) -> int:
-        return cloud.post(bot.url, cloud.activity(text, user=user, value=value), timeout=15)[0]
-
-    def replies() -> list[dict[str, Any]]:
-        return [a for a in cloud.connector.activities if (a.get("conversation") or {}).get("id") == conversation]
-
+    session = Session(served_blob, loopback_cloud, "prop")
+    post, replies, meeting = session.post, session.replies, session.meeting
     step: Callable[[], int] = data.draw(st.sampled_from([
         lambda: post("get link"), lambda: post(f"get link {meeting.join_web_url}"), lambda: post("get link new"),
     ]), "step")
     assert step() == 201
-    blob = container.get_blob_client(blob_name(state_key(cloud, user)))
+    blob = session.blob()
     valid = json.loads(blob.download_blob().readall())
     path = data.draw(st.sampled_from(list(json_paths(valid))), "path")
     value = data.draw(ANY_JSON | st.sampled_from(jsonpickle_payloads(Path("/nonexistent/x"))), "value")
@@ -197,9 +220,7 @@ def test_any_json_at_any_position_of_a_stored_document_is_data_or_a_reset(
     before = len(replies())
     status = post("skip")  # an answer at every step: skips the client details, is a bad meeting reference elsewhere
     assert 200 <= status < 300
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(replies()) == before:
-        time.sleep(0.01)
+    session.wait_for_answer(before)
     assert len(replies()) > before  # answered: the flow went on, or the user was told
     # Whatever happened, the user can start again and gets their own link. A value that passed as plain data but
     # breaks the dialog reading it (the SDK's own "stepIndex" removed, say) ends that turn in the error handler,
@@ -211,9 +232,7 @@ def test_any_json_at_any_position_of_a_stored_document_is_data_or_a_reset(
             continue
         assert post(None, {"action": actions.SKIP}) == 201
         break
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not any(strings.RESULT_TITLE in card_text(a) for a in replies()[settled:]):
-        time.sleep(0.01)  # replies are paced per conversation: they may trail the HTTP answer
+    session.wait_for_result(settled)
     assert result_url(replies()[-1]) == meeting.virtual_appointment_url, [card_text(a)[:60] for a in replies()]
 
 
@@ -225,21 +244,10 @@ def test_a_step_index_the_dialogs_cannot_use_gets_a_sentence_not_silence(
     """Plain data of the right shape that steers a waterfall past its last step (or to a step chosen by a bool) ended
     the user's flow with no answer at all (found by the property above). Every message gets one: here the reset
     sentence, and the next `get link` works."""
-    bot, sim, container = served_blob
-    cloud = loopback_cloud
-    user = f"step{next(SERIAL)}"
-    cloud.token_service.give_token(user)
-    meeting = sim.add_meeting(cloud.user_ids(user)[1], f"Of {user}", SOON, SOON + timedelta(minutes=30))
-    conversation = cloud.activity("x", user=user)["conversation"]["id"]
-
-    def post(text: str | None, value: Any = None) -> int:
-        return cloud.post(bot.url, cloud.activity(text, user=user, value=value), timeout=15)[0]
-
-    def replies() -> list[dict[str, Any]]:
-        return [a for a in cloud.connector.activities if (a.get("conversation") or {}).get("id") == conversation]
-
+    session = Session(served_blob, loopback_cloud, "step")
+    post, replies, meeting = session.post, session.replies, session.meeting
     assert post(step.format(url=meeting.join_web_url)) == 201
-    blob = container.get_blob_client(blob_name(state_key(cloud, user)))
+    blob = session.blob()
     document = json.loads(blob.download_blob().readall())
     paths = [path for path in json_paths(document) if path and path[-1] == "stepIndex"]
     assert paths
@@ -249,14 +257,10 @@ def test_a_step_index_the_dialogs_cannot_use_gets_a_sentence_not_silence(
 
     before = len(replies())
     assert post("skip") == 201
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(replies()) == before:
-        time.sleep(0.01)
+    session.wait_for_answer(before)
     assert len(replies()) > before, "no answer"
     settled = len(replies())
     assert post(f"get link {meeting.join_web_url}") == 201
     assert post(None, {"action": actions.SKIP}) == 201
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not any(strings.RESULT_TITLE in card_text(a) for a in replies()[settled:]):
-        time.sleep(0.01)
+    session.wait_for_result(settled)
     assert result_url(replies()[-1]) == meeting.virtual_appointment_url
