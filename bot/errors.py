@@ -57,7 +57,11 @@ def make_on_turn_error(clear_state: Callable[[TurnContext], Awaitable[None]]) ->
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         activity = context.activity
-        record.turn_outcome("state_reset" if isinstance(error, UnreadableStateError) else "error")
+        record.turn_outcome(
+            "state_reset" if isinstance(error, UnreadableStateError)
+            else "storage_unavailable" if isinstance(error, StorageUnavailableError)
+            else "error"
+        )
         conversation = getattr(activity.conversation, "id", None)
         message = strings.ERR_GENERIC
         if isinstance(error, UnreadableStateError):

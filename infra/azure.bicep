@@ -128,6 +128,25 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
           }
         }
         {
+          // "Email the link" claims: one per card and recipient; a card older than this may email once more.
+          name: 'delete-mail-claims'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${stateContainerName}/mail-sent/']
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: 30
+                }
+              }
+            }
+          }
+        }
+        {
           name: 'delete-sent-reminders'
           enabled: true
           type: 'Lifecycle'

@@ -281,3 +281,23 @@ async def test_blob_storage_requests_are_events_of_the_turn_they_serve(cloud, si
     assert any("download_blob" in n for n in names) and any("upload_blob" in n for n in names), names
     assert all(e["db.system.name"] == "blob" and e["duration_ms"] >= 0 for e in storage)
     assert blob_env["BlobContainer"] not in " ".join(otlp.strings())  # nor any blob's name (they hold user ids)
+
+
+async def test_a_turn_storage_could_not_serve_has_its_own_outcome(cloud, sim, signed_in, otlp, azurite):
+    """An operator tells a storage outage from a bug: the turn's outcome is `storage_unavailable`, not `error`, and the
+    storage failure is counted."""
+    from tests.storage_proxy import proxied
+
+    meeting = meeting_for(cloud, sim)
+    with proxied(azurite.connection_string, azurite.blob_endpoint) as (proxy, connection_string):
+        env = {"BotStorage": "blob", "BlobConnectionString": connection_string,
+               "BlobContainer": f"telemetry-{uuid.uuid4().hex[:16]}"}
+        async with running_bot(cloud, sim, **env, **on(otlp)) as bot:
+            chat = Chat(bot)
+            proxy.status = 503
+            await chat.say(f"get link {meeting.join_web_url}")
+            await chat.reply()
+            proxy.status = None
+    outcomes = [attributes(s).get("linkbot.outcome") for s in otlp.spans() if s.name == "POST /api/messages"]
+    assert outcomes == ["storage_unavailable"], outcomes
+    assert sum(p.as_int for p in otlp.metrics()["linkbot.storage.failures"]) >= 1

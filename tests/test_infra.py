@@ -173,11 +173,13 @@ def test_storage_is_private_tls12_with_lifecycle_rules(bicep):
     assert rules == {
         "${stateContainerName}/sso-exchange/": {"daysAfterModificationGreaterThan": 1},
         "${stateContainerName}/reminders/sent/": {"daysAfterModificationGreaterThan": 2},
+        "${stateContainerName}/mail-sent/": {"daysAfterModificationGreaterThan": 30},
     }
     from bot.reminders.blob_store import SENT
-    from bot.storage.blob import DEDUPE_PREFIX
+    from bot.storage.blob import DEDUPE_PREFIX, SENT_PREFIX
 
-    assert {DEDUPE_PREFIX, SENT} == {"sso-exchange/", "reminders/sent/"}  # the prefixes the bot writes
+    # the prefixes the bot writes
+    assert {DEDUPE_PREFIX, SENT, SENT_PREFIX} == {"sso-exchange/", "reminders/sent/", "mail-sent/"}
 
 
 def test_bot_is_single_tenant_with_teams_and_the_sso_connection(bicep):
