@@ -18,6 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 
 from bot.private_chat import PersonalChat, PersonalChats
 from bot.storage.blob import (
+    BLOB_CLIENTS,
     BlobExchangeDedupe,
     BlobStorage,
     EtagConflictError,
@@ -143,6 +144,21 @@ async def test_state_items_and_awkward_keys_round_trip(storage: BlobStorage) -> 
     names = [b.name async for b in storage.container.list_blobs()]
     assert len(names) == len(keys)
     assert all("/" not in n and "." not in n for n in names)
+
+
+async def test_blob_clients_are_kept_per_name_and_bounded(storage: BlobStorage) -> None:
+    """A turn's read and write of one key go through one kept client (the SDK's client costs more CPU to build than
+    its request); at most BLOB_CLIENTS are kept, and a key whose client was dropped reads and writes as before."""
+    kept = storage.blob(blob_name("k"))
+    await storage.write({"k": {"v": 1}})
+    item = (await storage.read(["k"]))["k"]
+    assert storage.blob(blob_name("k")) is kept
+    others = [storage.blob(f"other-{n}") for n in range(BLOB_CLIENTS)]
+    assert storage.blob("other-0") is others[0]  # the most recently used stay
+    assert storage.blob(blob_name("k")) is not kept  # the least recently used was dropped
+    item["v"] = 2
+    await storage.write({"k": item})  # the ETag it read still holds for the new client
+    assert (await storage.read(["k"]))["k"]["v"] == 2
 
 
 def test_blob_names_are_injective_and_bounded() -> None:

@@ -27,7 +27,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob.aio import BlobLeaseClient, ContainerClient
+from azure.storage.blob.aio import BlobClient, BlobLeaseClient
 
 from bot.reminders.records import MAX_RECORD_BYTES, Claim, Subscription, UnreadableRecord
 from bot.reminders.store import ClaimTicket, PollerLease, Stored
@@ -47,10 +47,10 @@ LEASE_S = 15  # Azure's shortest lease: a dead holder is replaced within 15 s
 LIST_PAGE = 100  # subscriptions per listing request, and at most this many downloads of changed ones at once
 
 
-async def _read(calls: StorageCalls, container: ContainerClient, name: str) -> tuple[bytes, str] | None:
+async def _read(calls: StorageCalls, blob: BlobClient) -> tuple[bytes, str] | None:
     """The body and ETag of a small document, or None if absent; an oversized blob reads as unreadable (after at
     most MAX_RECORD_BYTES + 1 bytes)."""
-    found = await read_bounded(calls, container.get_blob_client(name), MAX_RECORD_BYTES)
+    found = await read_bounded(calls, blob, MAX_RECORD_BYTES)
     if found is None:
         return None
     body, etag = found
@@ -127,7 +127,7 @@ class BlobReminderStore:
         return await self._read_listed(self._subscription_name(user_key))
 
     async def put(self, subscription: Subscription, *, etag: str | None = None) -> bool:
-        blob = self.container.get_blob_client(self._subscription_name(subscription.user_key))
+        blob = self._storage.blob(self._subscription_name(subscription.user_key))
         body = subscription.to_json()
         try:
             if etag is None:
@@ -141,7 +141,7 @@ class BlobReminderStore:
 
     async def delete(self, user_key: str) -> None:
         try:
-            await self.calls(self.container.delete_blob(self._subscription_name(user_key)))
+            await self.calls(self._storage.blob(self._subscription_name(user_key)).delete_blob())
         except ResourceNotFoundError:
             return
 
@@ -165,7 +165,7 @@ class BlobReminderStore:
 
     async def _read_listed(self, name: str) -> Stored | None:
         try:
-            found = await _read(self.calls, self.container, name)
+            found = await _read(self.calls, self._storage.blob(name))
             return None if found is None else Stored(Subscription.from_json(found[0]), found[1])
         except UnreadableRecord as exc:
             log.warning("skipped an unreadable reminder subscription (%s)", exc)
@@ -194,7 +194,7 @@ class BlobReminderStore:
 
     async def mark_sent(self, ticket: ClaimTicket) -> None:
         blob = self.container.get_blob_client(SENT + ticket.key)
-        found = await _read(self.calls, self.container, SENT + ticket.key)
+        found = await _read(self.calls, blob)
         if found is None or found[1] != ticket.etag:
             return
         claim = Claim.from_json(found[0])

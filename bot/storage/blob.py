@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import time
+from collections import OrderedDict
 from typing import Any
 
 from azure.core import MatchConditions
@@ -33,7 +34,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+from azure.storage.blob.aio import BlobClient, BlobServiceClient, ContainerClient
 from azure.storage.blob.aio import LinearRetry as _LinearRetry
 from botbuilder.core import Storage
 
@@ -54,11 +55,12 @@ from bot.storage.codec import (
 from bot.storage.dedupe import DEFAULT_TTL_S
 from bot.storage.errors import EtagConflictError, StorageUnavailableError
 
-_SAFE_NAME = re.compile(r"[A-Za-z0-9_-]")
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
 _CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _MAX_BLOB_NAME = 1024
 DEDUPE_PREFIX = "sso-exchange/"  # state blob names never contain "/", so the two can never collide
 SENT_PREFIX = "mail-sent/"  # email claims (bot/storage/sent_once.py): one per card and recipient
+BLOB_CLIENTS = 64  # blob clients kept for the names used most recently (state keys, reminder subscriptions)
 
 
 class StorageStartError(RuntimeError):
@@ -69,7 +71,7 @@ def blob_name(key: str) -> str:
     """A reversible, collision-free blob name for a state key: every byte outside [A-Za-z0-9_-] is %XX-escaped,
     so '/', '.', ':' and unicode in Teams ids cannot make virtual folders or trailing dots. Over-long names
     (beyond Azure's 1024) fall back to a SHA-256 digest."""
-    name = "".join(c if _SAFE_NAME.fullmatch(c) else "".join(f"%{b:02X}" for b in c.encode()) for c in key)
+    name = _UNSAFE_RUN.sub(lambda run: "".join(f"%{b:02X}" for b in run[0].encode()), key)
     if len(name) > _MAX_BLOB_NAME:
         return "sha256-" + hashlib.sha256(key.encode()).hexdigest()
     return name
@@ -111,6 +113,21 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         )
         self.container: ContainerClient = self.service.get_container_client(container_name)
         self.calls = StorageCalls()
+        self._blobs: OrderedDict[str, BlobClient] = OrderedDict()
+
+    def blob(self, name: str) -> BlobClient:
+        """The client of one blob, kept for the most recently used names. The SDK builds a generated client with
+        its own configuration and (de)serialisers for every `BlobClient`, which costs more CPU than the request it
+        then sends, and a user's turns come back to the same few names (their state, their subscription). Clients
+        hold no per-request state and share the container's pipeline, so one is safe for calls at once."""
+        client = self._blobs.get(name)
+        if client is None:
+            client = self._blobs[name] = self.container.get_blob_client(name)
+            if len(self._blobs) > BLOB_CLIENTS:
+                self._blobs.popitem(last=False)
+        else:
+            self._blobs.move_to_end(name)
+        return client
 
     async def open(self) -> None:
         """Create the container if it is missing; fail at start, not at the first turn."""
@@ -142,7 +159,7 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         return {key: item for key, item in found if item is not None}
 
     async def _read_one(self, key: str) -> tuple[str, Any]:
-        found = await read_bounded(self.calls, self.container.get_blob_client(blob_name(key)), MAX_DOCUMENT_BYTES)
+        found = await read_bounded(self.calls, self.blob(blob_name(key)), MAX_DOCUMENT_BYTES)
         if found is None:
             return key, None
         body, etag = found
@@ -161,7 +178,7 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
         etag = item_etag(item)
         if etag == "":
             raise ValueError(f"BlobStorage.write: empty e_tag for key {key!r}")
-        blob = self.container.get_blob_client(blob_name(key))
+        blob = self.blob(blob_name(key))
         body = encode_state(item)
         if etag in (None, "*"):
             result = await self.calls(blob.upload_blob(body, overwrite=True, content_settings=_JSON))
@@ -184,7 +201,7 @@ class BlobStorage(Storage):  # botbuilder is untyped: Storage is Any
 
     async def _delete_one(self, key: str) -> None:
         try:
-            await self.calls(self.container.delete_blob(blob_name(key)))
+            await self.calls(self.blob(blob_name(key)).delete_blob())
         except ResourceNotFoundError:
             return
 
