@@ -170,13 +170,10 @@ async def _readyz(request: web.Request) -> web.Response:
 
 
 async def _http_session(app: web.Application) -> AsyncIterator[None]:
-    """One aiohttp session per process for Graph and everything else we call ourselves (traced when telemetry
-    is on: each request a client span)."""
-    telemetry = app.get(TELEMETRY)
+    """One aiohttp session per process for Graph and everything else we call ourselves."""
     session = ClientSession(
         connector=TCPConnector(limit=100, ttl_dns_cache=300),
         timeout=ClientTimeout(total=30, connect=5),
-        trace_configs=[telemetry.client_trace_config()] if telemetry else None,
     )
     app[HTTP] = session
     yield

@@ -30,6 +30,8 @@ from msrest.universal_http.async_abc import AsyncClientResponse
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+from bot.telemetry import record
+
 SessionSource = Callable[[], aiohttp.ClientSession]
 
 
@@ -102,15 +104,20 @@ class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
             raise ClientRequestError("multipart uploads are not sent by this transport")
         headers = {**self._config.headers, **http.headers}
         timeout = aiohttp.ClientTimeout(total=self._config.connection.timeout)
-        try:
-            async with self._session().request(
-                http.method, http.url, headers=headers, data=http.data, timeout=timeout,
-                allow_redirects=bool(self._config.redirect_policy),
-                max_redirects=max(1, int(self._config.redirect_policy())),
-            ) as raw:
-                body = await raw.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ClientRequestError("Error occurred in request.", inner_exception=exc) from exc
+        with record.http_call(http.method, http.url) as call:  # telemetry: this call's client span
+            try:
+                async with self._session().request(
+                    http.method, http.url, headers=headers, data=http.data, timeout=timeout,
+                    allow_redirects=bool(self._config.redirect_policy),
+                    max_redirects=max(1, int(self._config.redirect_policy())),
+                ) as raw:
+                    body = await raw.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if call is not None:
+                    call.failed(exc)
+                raise ClientRequestError("Error occurred in request.", inner_exception=exc) from exc
+            if call is not None:
+                call.status(raw.status)
         return Response(request, LoadedResponse(http, raw, body))
 
 

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
+from bot.telemetry.scrub import url_path_template
 from graph.client import path_shape
 
 PREFIX = "linkbot"
@@ -180,6 +181,56 @@ def turn_outcome(outcome: str) -> None:
         note.outcome = outcome
 
 
+# ---- HTTP calls (connector, token service) --------------------------------------------------------------------------
+
+
+class HttpCall:
+    """One connector or token-service request, recorded as an event on the current span (the turn's, or the Graph
+    call's for the token look-up it makes): `POST /v3/conversations/{conversation}/activities` (the path templated,
+    no host or query) with its status or `error.type` and its duration, as storage requests are. Made where those calls
+    pass (bot/sdk/aiohttp_transport.py) instead of as spans by the aiohttp client instrumentation: a span and its
+    histogram per request cost several times an event (README "Telemetry")."""
+
+    __slots__ = ("_attributes", "_name", "_span", "_started")
+
+    def __init__(self, span: Any, method: str, url: object) -> None:
+        self._span = span
+        self._name = f"{method} {url_path_template(url)}"
+        self._attributes: dict[str, Any] = {}
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> HttpCall:
+        return self
+
+    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        if error is not None:
+            self.failed(error)
+        self._attributes["duration_ms"] = round((time.perf_counter() - self._started) * 1000, 3)
+        self._span.add_event(self._name, self._attributes)
+
+    def status(self, code: int) -> None:
+        self._attributes["http.response.status_code"] = code
+        if code >= 400:
+            self._attributes["error.type"] = str(code)
+
+    def failed(self, error: BaseException) -> None:
+        """The request got no answer (timeout, connection): the cause's class, never its message."""
+        self._attributes.setdefault("error.type", type(error).__name__)
+
+
+_OFF: AbstractContextManager[None] = nullcontext()
+
+
+def http_call(method: str, url: object) -> AbstractContextManager[HttpCall | None]:
+    """Around one connector or token-service request; while off (or outside any span), a shared null context."""
+    if _live is None:
+        return _OFF
+    from opentelemetry import trace
+
+    current = trace.get_current_span()
+    return HttpCall(current, method, url) if current.is_recording() else _OFF
+
+
 # ---- counters ------------------------------------------------------------------------------------------------------
 
 LINK_SOURCES = frozenset({"chat", "messaging_extension", "reminder"})
@@ -250,7 +301,7 @@ class DialogEvents:
 
 class _GraphCall:
     """One Graph request's span: status, Graph's request-id and the retry count; counters per attempt. The span is
-    the request's only one: its attempts are kept out of the aiohttp client instrumentation (`sending`), each
+    the request's only one: its attempts make no span of their own (the app's session is not instrumented), each
     retried one being an event, which halves what a Graph call costs to record and export."""
 
     def __init__(self, live: _Live, current: Any, method: str) -> None:
@@ -274,9 +325,7 @@ class _GraphCall:
         self.span.add_event("retry wait", {"seconds": round(seconds, 3), "http.response.status_code": reason})
 
     def sending(self) -> AbstractContextManager[object]:
-        from opentelemetry.instrumentation.utils import suppress_http_instrumentation
-
-        return suppress_http_instrumentation()
+        return _OFF  # no generic HTTP tracing on the app's session to keep the attempt out of
 
 
 class GraphTelemetry:

@@ -65,3 +65,11 @@ def url_template(url: object) -> str:
     if not parts.scheme or not host:
         return path_template(parts.path)
     return f"{parts.scheme}://{host}{port}{path_template(parts.path)}"
+
+
+def url_path_template(url: object) -> str:
+    """Only the path template of a URL (a request named by what it asks for, whichever host serves it)."""
+    try:
+        return path_template(urlsplit(str(url)).path)
+    except ValueError:
+        return "{url}"

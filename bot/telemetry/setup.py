@@ -3,8 +3,9 @@
 Everything here imports the SDK, the exporters and the instrumentations inside `start`, so a bot with telemetry off
 loads none of them and starts no exporter thread. Every value the SDK would otherwise read from `OTEL_*` variables is
 passed explicitly (config.py is the environment's one reader). The aiohttp server instrumentation traces every
-request the app serves (one server span per turn: `POST /api/messages`); the client instrumentation is added to the
-app's one aiohttp session only (Graph, the connector, the token service, Entra), with URLs cut to a template.
+request the app serves (one server span per turn: `POST /api/messages`). Outbound calls are spans made where they
+pass (record.GraphTelemetry for Graph, record.HttpCall in bot/sdk/aiohttp_transport.py for the connector and token
+service), not by the aiohttp client instrumentation: its hooks cost several times a span each (README "Telemetry").
 Spans also pass `processor.ScrubbingProcessor`, which templates the server span's `url.path` and empties `url.query`:
 anyone can post to any path with any query string, and it must not become a recorded attribute.
 """
@@ -13,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import TraceConfig, web
+from aiohttp import web
 
 from bot.telemetry import record
-from bot.telemetry.scrub import url_template
 from config import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ class Telemetry:
 
     tracer_provider: Any
     meter_provider: Any
-    client_trace_config: Callable[[], TraceConfig]
     _server_instrumentor: Any
 
     def application(self, **options: Any) -> web.Application:
@@ -74,7 +73,6 @@ def start(settings: TelemetrySettings) -> Telemetry | None:
         _OpenTelemetryStabilitySignalType,
         _StabilityMode,
     )
-    from opentelemetry.instrumentation.aiohttp_client import create_trace_config
     from opentelemetry.instrumentation.aiohttp_server import AioHttpServerInstrumentor
     from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
     from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -92,7 +90,18 @@ def start(settings: TelemetrySettings) -> Telemetry | None:
         _OpenTelemetryStabilitySignalType.HTTP
     ] = _StabilityMode.HTTP
 
-    resource = Resource({**settings.resource_attributes, "service.name": settings.service_name})
+    class HashedOnce(Resource):
+        """The OTLP encoder groups each batch's spans by resource, hashing it per span; Resource's hash is a JSON
+        dump of its attributes, which do not change: computed once."""
+
+        _hash: int | None = None
+
+        def __hash__(self) -> int:
+            if self._hash is None:
+                self._hash = super().__hash__()
+            return self._hash
+
+    resource = HashedOnce({**settings.resource_attributes, "service.name": settings.service_name})
     tracer_provider = TracerProvider(
         resource=resource,
         sampler=ParentBased(ALWAYS_ON),
@@ -120,18 +129,10 @@ def start(settings: TelemetrySettings) -> Telemetry | None:
     metrics.set_meter_provider(meter_provider)
     record.activate(tracer_provider.get_tracer(SCOPE), meter_provider.get_meter(SCOPE))
 
-
-    def client_trace_config() -> TraceConfig:
-        config: TraceConfig = create_trace_config(
-            url_filter=url_template, tracer_provider=tracer_provider, meter_provider=meter_provider,
-            sem_conv_opt_in_mode=_StabilityMode.HTTP,
-        )
-        return config
-
     backends = (("OTLP", settings.otlp_endpoint), ("Azure Monitor", settings.azure_connection_string))
     names = [name for name, setting in backends if setting]
     log.info("telemetry on: traces and metrics to %s", " and ".join(names))
-    return Telemetry(tracer_provider, meter_provider, client_trace_config, AioHttpServerInstrumentor())
+    return Telemetry(tracer_provider, meter_provider, AioHttpServerInstrumentor())
 
 
 def _exporters(settings: TelemetrySettings) -> list[tuple[Any, Any]]:
