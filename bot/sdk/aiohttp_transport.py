@@ -104,7 +104,7 @@ class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
             raise ClientRequestError("multipart uploads are not sent by this transport")
         headers = {**self._config.headers, **http.headers}
         timeout = aiohttp.ClientTimeout(total=self._config.connection.timeout)
-        with record.http_call(http.method, http.url) as call:  # telemetry: this call's client span
+        with record.http_call(http.method, http.url) as call:  # telemetry: an event of the current span
             try:
                 async with self._session().request(
                     http.method, http.url, headers=headers, data=http.data, timeout=timeout,

@@ -12,8 +12,8 @@ from bot.telemetry.scrub import path_template, url_template
 
 class ScrubbingProcessor(SpanProcessor):
     """Runs first on every span: the server span's path becomes a template and its query string goes. Only server
-    spans are looked at (the one kind with URL attributes we did not write: the client spans' are templated where
-    they are made, record.HttpCall), so the others pay one comparison."""
+    spans are looked at (the one kind whose URL attributes we do not write ourselves), so the others pay one
+    comparison."""
 
     def on_start(self, span: Any, parent_context: Any = None) -> None:
         if span.kind is not SpanKind.SERVER:

@@ -1,8 +1,8 @@
 """What of a URL or path may go into telemetry: no query string, no user info, and ids replaced by their kind.
 
-For the HTTP client spans (the connector's paths carry conversation and activity ids, the token service's query
-strings user ids) and the server span's path. Graph's own span is named by `graph.client.path_shape` (issue 28's, the
-logs' one Graph redactor), and Graph's attempts make no client span. A segment is kept only when it is one of the
+For the connector and token-service call events (the connector's paths carry conversation and activity ids, the
+token service's query strings user ids) and the server span's path. Graph's own span is named by
+`graph.client.path_shape` (issue 28's, the logs' one Graph redactor). A segment is kept only when it is one of the
 API's own words (letters, then at most a short version number); a segment after a known collection name becomes that
 collection's kind, and any other segment `{id}`. Linear in the input.
 """

@@ -3,9 +3,10 @@
 Everything here imports the SDK, the exporters and the instrumentations inside `start`, so a bot with telemetry off
 loads none of them and starts no exporter thread. Every value the SDK would otherwise read from `OTEL_*` variables is
 passed explicitly (config.py is the environment's one reader). The aiohttp server instrumentation traces every
-request the app serves (one server span per turn: `POST /api/messages`). Outbound calls are spans made where they
-pass (record.GraphTelemetry for Graph, record.HttpCall in bot/sdk/aiohttp_transport.py for the connector and token
-service), not by the aiohttp client instrumentation: its hooks cost several times a span each (README "Telemetry").
+request the app serves (one server span per turn: `POST /api/messages`). Outbound calls are recorded where they pass,
+not by the aiohttp client instrumentation (a span and a histogram per request, which the CPU budget could not
+afford, README "Telemetry"): Graph calls as spans (record.GraphTelemetry), connector and token-service calls as
+events of the span they serve (record.HttpCall, in bot/sdk/aiohttp_transport.py).
 Spans also pass `processor.ScrubbingProcessor`, which templates the server span's `url.path` and empties `url.query`:
 anyone can post to any path with any query string, and it must not become a recorded attribute.
 """
