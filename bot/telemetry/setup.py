@@ -42,7 +42,7 @@ class Telemetry:
         """A `web.Application` with the aiohttp server instrumentation's middleware. The instrumentor works by
         swapping the `web.Application` class; it is swapped back at once, so no other application (the local
         Graph simulator, a test's servers) is traced by accident."""
-        self._server_instrumentor.instrument(tracer_provider=self.tracer_provider, meter_provider=self.meter_provider)
+        self._server_instrumentor.instrument(tracer_provider=self.tracer_provider)
         try:
             return web.Application(**options)
         finally:
@@ -64,11 +64,11 @@ class Telemetry:
 
 
 def start(settings: TelemetrySettings) -> Telemetry | None:
-    """None when nothing is configured. Otherwise the providers (set as the global ones, for libraries that use the
-    OpenTelemetry API) and recording on; build the app with `Telemetry.application`."""
+    """None when nothing is configured. Otherwise the providers (the tracer provider set as the global one, for
+    libraries that use the OpenTelemetry API) and recording on; build the app with `Telemetry.application`."""
     if not settings.enabled:
         return None
-    from opentelemetry import metrics, trace
+    from opentelemetry import trace
     from opentelemetry.instrumentation._semconv import (
         _OpenTelemetrySemanticConventionStability,
         _OpenTelemetryStabilitySignalType,
@@ -127,7 +127,10 @@ def start(settings: TelemetrySettings) -> Telemetry | None:
     meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=True,
                                    exemplar_filter=AlwaysOffExemplarFilter())
     trace.set_tracer_provider(tracer_provider)  # refused (with a warning) if something set one first
-    metrics.set_meter_provider(meter_provider)
+    # The meter provider is deliberately not the global one: the aiohttp server instrumentation takes its meter from
+    # the global (it ignores `meter_provider`), and its three measurements per request (http.server.request.duration,
+    # http.server.active_requests up and down) would repeat `linkbot.turn.duration`, the turn latency by activity
+    # type and outcome, at a cost the CPU budget cannot afford (README "Telemetry"). Left with the API's no-op meter.
     record.activate(tracer_provider.get_tracer(SCOPE), meter_provider.get_meter(SCOPE))
 
     backends = (("OTLP", settings.otlp_endpoint), ("Azure Monitor", settings.azure_connection_string))
