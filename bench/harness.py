@@ -107,12 +107,23 @@ async def sample_lag() -> None:
         LAG_SAMPLES.append(max(0.0, loop.time() - started - PROBE_INTERVAL_S) * 1000)
 
 
+def _copy(samples: deque[Any]) -> list[Any]:
+    """A copy of `samples`, which another thread may append to meanwhile: garbage collections are timed in whatever
+    thread runs them (the Teams SDK anchor has several), and iterating a deque that grows raises RuntimeError, which
+    made that bot's `/bench/lag` answer 500 now and then."""
+    while True:
+        try:
+            return list(samples)
+        except RuntimeError:
+            continue
+
+
 def read_out() -> dict[str, Any]:
     """The `GET /bench/lag` answer: lag samples, callbacks over 1 ms (wall and CPU), callbacks in all, garbage
     collections, and the objects a full collection walks (tracked, not frozen) now; then start afresh."""
-    taken, slow, slow_cpu, count = list(LAG_SAMPLES), list(SLOW_CALLBACKS), list(SLOW_CALLBACKS_CPU), CALLBACKS[0]
-    pauses = [list(p) for p in GC_PAUSES]
-    batches, iterations = [list(b) for b in BATCHES], ITERATIONS[0]
+    taken, slow, slow_cpu, count = _copy(LAG_SAMPLES), _copy(SLOW_CALLBACKS), _copy(SLOW_CALLBACKS_CPU), CALLBACKS[0]
+    pauses = [list(p) for p in _copy(GC_PAUSES)]
+    batches, iterations = [list(b) for b in _copy(BATCHES)], ITERATIONS[0]
     for samples in (LAG_SAMPLES, SLOW_CALLBACKS, SLOW_CALLBACKS_CPU, GC_PAUSES, BATCHES):
         samples.clear()
     CALLBACKS[0] = ITERATIONS[0] = 0

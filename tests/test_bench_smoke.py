@@ -117,3 +117,27 @@ def test_every_bot_socket_stayed_on_loopback(smoke):
     assert all(n >= 1 for n in summary["sockets"]["seen"].values())
     assert summary["sockets"]["off_loopback"] == []
     assert "all on 127.0.0.1" in stdout
+
+
+def test_the_loop_meters_read_out_while_another_thread_records_a_collection():
+    """Garbage collections are timed in whatever thread runs them; `/bench/lag` must not fail (the Teams SDK
+    anchor's answered 500 now and then) while one appends."""
+    import threading
+
+    from bench import harness
+
+    stop = threading.Event()
+
+    def collecting() -> None:
+        while not stop.is_set():
+            harness.GC_PAUSES.append((2, 1.0, 1.0, 0))
+
+    thread = threading.Thread(target=collecting)
+    thread.start()
+    try:
+        for _ in range(2000):
+            assert isinstance(harness.read_out()["gc_pauses"], list)
+    finally:
+        stop.set()
+        thread.join()
+        harness.read_out()
