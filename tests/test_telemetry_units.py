@@ -72,5 +72,9 @@ def test_urls_lose_user_info_query_and_fragment():
 
 
 def test_path_templating_is_linear_and_bounded():
-    long = "/" + "/".join(["users", "x" * 100_000] * 50_000)
+    from tests.linear import assert_growth_is_linear
+
+    long = "/" + "/".join(["users", "x" * 1_000] * 1_000)  # 1 MB of path
     assert len(path_template(long)) < 400
+    assert_growth_is_linear(path_template, lambda n: "/" + "/".join(["users", "%40x" * (n // 64)] * 16))
+    assert_growth_is_linear(path_template, lambda n: "/users" * (n // 6))
