@@ -18,8 +18,10 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from dialogs.button_data import MAX_SUBJECT_LENGTH, data_link, data_moment, data_text
@@ -188,19 +190,12 @@ class AppointmentLinkAction:
             return Result(notice_card(strings.ERR_EXPIRED_CARD))
         if data.get("action") == actions.EMAIL_LINK:
             return Result(confirm_email(target))
-        try:
-            if (sign_in := await invoke_sign_in(turn, self.services.tokens, deadline)) is not None:
-                return sign_in
-            outcome = await email_the_link(self.services, turn, target, deadline=deadline)
-        except SignInUnavailable:
-            return Result(confirm_email(target, strings.ERR_TRY_LATER))
-        except LinkFailure as failure:
-            if failure.token_refused:
-                await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
-            if failure.transient:
-                return Result(confirm_email(target, failure.sentence))
-            return Result(notice_card(failure.sentence))
-        return Result(notice_card(outcome.sentence))
+        return await self._send_confirmed(
+            turn, deadline, lambda: self._email(turn, target, deadline), partial(confirm_email, target)
+        )
+
+    async def _email(self, turn: Turn, target: EmailTarget, deadline: float) -> str:
+        return (await email_the_link(self.services, turn, target, deadline=deadline)).sentence
 
     async def text(self, turn: Turn, deadline: float) -> Answer:
         """"Text the link": the confirmation of the number the card carries; "Send": text it, for that meeting."""
@@ -212,17 +207,28 @@ class AppointmentLinkAction:
             return Result(notice_card(strings.TEXT_US_ONLY))
         if data.get("action") == actions.TEXT_LINK:
             return Result(confirm_card(target))
+        return await self._send_confirmed(
+            turn, deadline, lambda: text_the_link(self.services, turn, target, deadline=deadline),
+            partial(confirm_card, target),
+        )
+
+    async def _send_confirmed(
+        self, turn: Turn, deadline: float, send: Callable[[], Awaitable[str]],
+        confirm: Callable[[str | None], dict[str, Any]],
+    ) -> Answer:
+        """Send what a confirmation card carries (a text, an email) and say how it went; on a failure that may well
+        pass in a moment, the same confirmation again with the reason, so Send can be tapped once more."""
         try:
             if (sign_in := await self._sign_in(turn, deadline)) is not None:
                 return sign_in
-            sentence = await text_the_link(self.services, turn, target, deadline=deadline)
+            sentence = await send()
         except SignInUnavailable:
-            return Result(confirm_card(target, strings.ERR_TRY_LATER))
+            return Result(confirm(strings.ERR_TRY_LATER))
         except LinkFailure as failure:
             if failure.token_refused:
                 await sign_out_quietly(turn, self.services.tokens, deadline=deadline + SIGN_OUT_GRACE_S)
-            if failure.transient:  # the same confirmation again, saying why: Send may well work in a moment
-                return Result(confirm_card(target, failure.sentence))
+            if failure.transient:
+                return Result(confirm(failure.sentence))
             return Result(notice_card(failure.sentence))
         return Result(notice_card(sentence))
 

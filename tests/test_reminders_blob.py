@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -208,10 +209,13 @@ async def test_a_clean_stop_hands_the_lease_over_at_once(instances: list[BlobSto
             await instance.service.stop()
 
 
-async def test_sigterm_hands_the_poller_lease_back(azurite: Azurite, tmp_path: Path) -> None:
-    """`python app.py` on Blob storage polls for reminders (holds the lease); SIGTERM ends it cleanly and leaves the
-    lease free for the next instance at once, instead of after the lease time."""
-    container = f"r-{uuid.uuid4().hex[:20]}"
+@contextlib.asynccontextmanager
+async def app_polling_on_blob(
+    azurite: Azurite, tmp_path: Path, prefix: str
+) -> AsyncIterator[tuple[subprocess.Popen[str], Any, Any, int]]:
+    """`python app.py` on Blob storage, once it holds the poller lease: (its process, the lease blob's client, its
+    container's client, its port). Killed afterwards if a test left it running."""
+    container = f"{prefix}-{uuid.uuid4().hex[:20]}"
     port = free_port()
     env = {"PATH": os.environ.get("PATH", ""), "PORT": str(port), "LOG_LEVEL": "INFO", "BotStorage": "blob",
            "BlobConnectionString": azurite.connection_string, "BlobContainer": container}
@@ -220,45 +224,6 @@ async def test_sigterm_hands_the_poller_lease_back(azurite: Azurite, tmp_path: P
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     service = BlobServiceClient.from_connection_string(azurite.connection_string)
-    try:
-        poller = service.get_blob_client(container, POLLER)
-        deadline = time.monotonic() + 20
-        state = None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                state = (await poller.get_blob_properties()).lease.state
-            except ResourceNotFoundError:
-                state = None
-            if state == "leased":
-                break
-            await asyncio.sleep(0.1)
-        assert state == "leased", "the app never took the poller lease"
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.to_thread(process.wait, 12) == 0
-        assert (await poller.get_blob_properties()).lease.state == "available"
-    finally:
-        if process.poll() is None:
-            process.kill()
-        await asyncio.to_thread(process.communicate, None, 10)
-        await service.close()
-
-
-async def test_sigterm_drains_the_turn_in_flight_refuses_new_ones_and_hands_the_lease_back(
-    azurite: Azurite, cloud: LoopbackCloud, tmp_path: Path
-) -> None:
-    """The whole drain, as App Service's SIGTERM runs it on `python app.py` with Blob storage: a turn in flight (its
-    reply slowed to 1.5 s) finishes, delivers its reply and saves its state; a new connection is refused at once (a
-    refused connection is what Teams retries, on another instance); the poller lease is free when it exits 0."""
-    container = f"d-{uuid.uuid4().hex[:20]}"
-    port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "PORT": str(port), "LOG_LEVEL": "INFO", "BotStorage": "blob",
-           "BlobConnectionString": azurite.connection_string, "BlobContainer": container}
-    process = subprocess.Popen(  # noqa: S603 - our own entry point
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    service = BlobServiceClient.from_connection_string(azurite.connection_string)
-    url = f"http://127.0.0.1:{port}"
     try:
         poller = service.get_blob_client(container, POLLER)
         deadline = time.monotonic() + 20
@@ -269,6 +234,31 @@ async def test_sigterm_drains_the_turn_in_flight_refuses_new_ones_and_hands_the_
             await asyncio.sleep(0.1)
         else:
             pytest.fail("the app never took the poller lease")
+        yield process, poller, service.get_container_client(container), port
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await asyncio.to_thread(process.communicate, None, 10)
+        await service.close()
+
+
+async def test_sigterm_hands_the_poller_lease_back(azurite: Azurite, tmp_path: Path) -> None:
+    """`python app.py` on Blob storage polls for reminders (holds the lease); SIGTERM ends it cleanly and leaves the
+    lease free for the next instance at once, instead of after the lease time."""
+    async with app_polling_on_blob(azurite, tmp_path, "r") as (process, poller, _container, _port):
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 12) == 0
+        assert (await poller.get_blob_properties()).lease.state == "available"
+
+
+async def test_sigterm_drains_the_turn_in_flight_refuses_new_ones_and_hands_the_lease_back(
+    azurite: Azurite, cloud: LoopbackCloud, tmp_path: Path
+) -> None:
+    """The whole drain, as App Service's SIGTERM runs it on `python app.py` with Blob storage: a turn in flight (its
+    reply slowed to 1.5 s) finishes, delivers its reply and saves its state; a new connection is refused at once (a
+    refused connection is what Teams retries, on another instance); the poller lease is free when it exits 0."""
+    async with app_polling_on_blob(azurite, tmp_path, "d") as (process, poller, container, port):
+        url = f"http://127.0.0.1:{port}"
         cloud.connector.require_auth = False  # local mode sends no token
         cloud.connector.latency_s = 1.5
         in_flight = asyncio.create_task(asyncio.to_thread(
@@ -281,11 +271,6 @@ async def test_sigterm_drains_the_turn_in_flight_refuses_new_ones_and_hands_the_
         assert (await in_flight).status_code in (200, 201)
         assert await asyncio.to_thread(process.wait, 12) == 0
         assert len(cloud.connector.activities) == 1  # the in-flight turn's reply was delivered
-        names = [b.name async for b in service.get_container_client(container).list_blobs()]
+        names = [b.name async for b in container.list_blobs()]
         assert [n for n in names if "%2Fconversations%2F" in n], names  # ... and its dialog state was saved
         assert (await poller.get_blob_properties()).lease.state == "available"
-    finally:
-        if process.poll() is None:
-            process.kill()
-        await asyncio.to_thread(process.communicate, None, 10)
-        await service.close()
